@@ -1,0 +1,166 @@
+// Package cli holds the abanico command line: the server (serve) and the
+// tools around it. cmd/abanico only calls Execute.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/abanico/abanico/internal/server"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// Execute runs the command line and returns the process exit code.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "abanico:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "abanico",
+		Short: "Abanico: a self-hosted SNS/SQS-compatible event fanout service",
+		Long: `Abanico is a self-hosted event fanout service: SQS-compatible queues (and,
+as they land, SNS-compatible topics, webhooks and functions) stored durably
+in NATS JetStream. The AWS SDKs and CLI work against it unchanged:
+
+  abanico serve
+  aws --endpoint-url http://localhost:4566 sqs create-queue --queue-name jobs
+
+Every flag can also be set by an environment variable (ABANICO_ followed by
+the flag name in capitals with dashes as underscores, e.g. ABANICO_DATA_DIR)
+or by a key of the same name in the YAML file given with --config. Flags win
+over the environment, which wins over the file.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServe(stderr), newVersion(stdout), newBench(stdout))
+	return root
+}
+
+func newVersion(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(stdout, "abanico", Version)
+		},
+	}
+}
+
+func newServe(stderr io.Writer) *cobra.Command {
+	var (
+		cfg        server.Config
+		configPath string
+		logLevel   string
+		logFormat  string
+		shutdown   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Abanico server",
+		Long: `Run the Abanico server: the SQS API (AWS JSON 1.0 and query protocols) on
+one HTTP listener, with health endpoints at /health (liveness) and /ready
+(readiness: the engine answers).
+
+By default nats-server runs embedded in this process with JetStream file
+storage under --data-dir; --nats-url connects the same code to an external
+NATS server or cluster instead.
+
+Durability modes:
+  strict   (default) every acknowledged write is fsynced before the answer;
+           concurrent writes share fsyncs (group commit).
+  relaxed  acknowledged writes reach the OS before the answer and are fsynced
+           every second: a process crash loses nothing, an OS crash or power
+           loss can lose the last second.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyLayers(cmd.Flags(), configPath); err != nil {
+				return usageError{err}
+			}
+			log, err := newLogger(stderr, logLevel, logFormat)
+			if err != nil {
+				return usageError{err}
+			}
+			cfg.Logger = log
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			s, err := server.Start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+			case err := <-s.Done():
+				if err != nil {
+					log.Error("server stopped", "err", err)
+				}
+			}
+			stop()
+			sctx, cancel := context.WithTimeout(context.Background(), shutdown)
+			defer cancel()
+			return s.Shutdown(sctx)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&configPath, "config", "", "YAML config file (keys are flag names)")
+	fl.StringVar(&cfg.Listen, "listen", "127.0.0.1:4566", "HTTP listen address (host:port)")
+	fl.StringVar(&cfg.DataDir, "data-dir", "./abanico-data", "directory for the embedded engine's files")
+	fl.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
+	fl.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit AWS account id used in ARNs and queue URLs")
+	fl.StringSliceVar(&cfg.NATSURLs, "nats-url", nil, "external NATS server/cluster URLs (comma separated); empty runs nats-server embedded")
+	fl.StringVar(&cfg.NATSCreds, "nats-creds", "", "NATS credentials file for --nats-url")
+	fl.StringVar(&cfg.NATSUser, "nats-user", "", "NATS user for --nats-url")
+	fl.StringVar(&cfg.NATSPassword, "nats-password", "", "NATS password for --nats-url")
+	fl.StringVar(&cfg.NATSToken, "nats-token", "", "NATS token for --nats-url")
+	fl.StringVar(&cfg.NATSNKey, "nats-nkey", "", "NATS NKey seed file for --nats-url")
+	fl.IntVar(&cfg.Replicas, "replicas", 1, "replicas of every stream and consumer Abanico creates (needs --nats-url when > 1)")
+	fl.StringVar(&cfg.Durability, "durability", "strict", "strict (fsync before every answer, group committed) or relaxed (fsync every second)")
+	fl.IntVar(&cfg.QueueShards, "queue-shards", 4, "number of JetStream streams queues are spread over (fixed once data exists)")
+	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fl.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	return cmd
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid --log-format %q (text or json)", format)
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Pull asks a durable pull consumer for up to batch messages. With noWait it
+// returns at once with what is available; otherwise it waits up to expires
+// for the first message and returns as soon as batch messages arrived or the
+// request expired. If ctx ends first, Pull returns ctx's error and every
+// message the server still delivers to the abandoned request is handed back
+// (NAKed) so it becomes visible again.
+func (e *Engine) Pull(ctx context.Context, stream, consumer string, batch int, expires time.Duration, noWait bool) ([]*nats.Msg, error) {
+	if expires < time.Millisecond {
+		expires = time.Millisecond
+	}
+	inbox := e.nc.NewRespInbox()
+	ch := make(chan *nats.Msg, batch+4)
+	sub, err := e.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return nil, fmt.Errorf("pull subscribe: %w", err)
+	}
+	req, _ := json.Marshal(struct {
+		Batch   int   `json:"batch"`
+		Expires int64 `json:"expires"`
+		NoWait  bool  `json:"no_wait,omitempty"`
+	}{batch, int64(expires), noWait})
+	subj := fmt.Sprintf("$JS.API.CONSUMER.MSG.NEXT.%s.%s", stream, consumer)
+	if err := e.nc.PublishRequest(subj, inbox, req); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("pull request: %w", err)
+	}
+	deadline := time.NewTimer(expires + 2*time.Second)
+	defer deadline.Stop()
+	var msgs []*nats.Msg
+	for {
+		select {
+		case m := <-ch:
+			if isStatus(m) {
+				switch m.Header.Get("Status") {
+				case "100": // heartbeat or flow control
+					continue
+				case "404", "408", "409":
+					_ = sub.Unsubscribe()
+					return msgs, nil
+				default:
+					_ = sub.Unsubscribe()
+					return msgs, fmt.Errorf("pull %s/%s: status %s %s", stream, consumer, m.Header.Get("Status"), m.Header.Get("Description"))
+				}
+			}
+			msgs = append(msgs, m)
+			if len(msgs) >= batch {
+				_ = sub.Unsubscribe()
+				return msgs, nil
+			}
+		case <-deadline.C:
+			_ = sub.Unsubscribe()
+			return msgs, nil
+		case <-ctx.Done():
+			// The server may still deliver to this request until it
+			// expires; hand such messages back.
+			go drainAbandoned(sub, ch, expires+2*time.Second)
+			for _, m := range msgs {
+				_ = m.Nak()
+			}
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func drainAbandoned(sub *nats.Subscription, ch chan *nats.Msg, wait time.Duration) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	defer func() { _ = sub.Unsubscribe() }()
+	for {
+		select {
+		case m := <-ch:
+			if isStatus(m) {
+				if s := m.Header.Get("Status"); s == "404" || s == "408" || s == "409" {
+					return
+				}
+				continue
+			}
+			_ = m.Nak()
+		case <-t.C:
+			return
+		}
+	}
+}
+
+func isStatus(m *nats.Msg) bool {
+	return len(m.Data) == 0 && m.Header.Get("Status") != ""
+}

@@ -1,0 +1,210 @@
+// Package server is Abanico's composition root: it opens the engine, builds
+// the services and serves every front end on one HTTP listener. It is a
+// library — tests and embedders start it in-process exactly as the binary
+// does.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/abanico/abanico/internal/engine"
+	"github.com/abanico/abanico/internal/queue"
+	"github.com/abanico/abanico/internal/sqsapi"
+)
+
+// Config is everything a server needs.
+type Config struct {
+	Listen    string
+	DataDir   string
+	Region    string
+	AccountID string
+
+	NATSURLs     []string
+	NATSCreds    string
+	NATSUser     string
+	NATSPassword string
+	NATSToken    string
+	NATSNKey     string
+	Replicas     int
+	Durability   string
+	QueueShards  int
+
+	Logger *slog.Logger
+}
+
+// Defaults fills unset fields with the documented defaults.
+func (c *Config) Defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:4566"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./abanico-data"
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.AccountID == "" {
+		c.AccountID = "000000000000"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Durability == "" {
+		c.Durability = string(engine.Strict)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	if _, err := engine.ParseDurability(c.Durability); err != nil {
+		return err
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return fmt.Errorf("replicas must be between 1 and 5, got %d", c.Replicas)
+	}
+	if c.Replicas > 1 && len(c.NATSURLs) == 0 {
+		return errors.New("replicas > 1 needs an external NATS cluster (--nats-url)")
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		return fmt.Errorf("account id must be 12 digits, got %q", c.AccountID)
+	}
+	if c.Region == "" {
+		return errors.New("region must not be empty")
+	}
+	return nil
+}
+
+// Server is a running Abanico server.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	eng    *engine.Engine
+	queues *queue.Service
+	http   *http.Server
+	ln     net.Listener
+	done   chan error
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Start opens the engine and starts serving. It returns once the listener
+// accepts connections.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d, _ := engine.ParseDurability(cfg.Durability)
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1)}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s.ln = ln
+	s.eng, err = engine.Open(ctx, engine.Config{
+		DataDir: cfg.DataDir, URLs: cfg.NATSURLs, CredsFile: cfg.NATSCreds, User: cfg.NATSUser,
+		Password: cfg.NATSPassword, Token: cfg.NATSToken, NKeyFile: cfg.NATSNKey,
+		Replicas: cfg.Replicas, Durability: d, Logger: cfg.Logger,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	s.queues, err = queue.New(ctx, s.eng, queue.Options{
+		Region: cfg.Region, AccountID: cfg.AccountID, Shards: cfg.QueueShards, Logger: cfg.Logger,
+	})
+	if err != nil {
+		s.eng.Close()
+		ln.Close()
+		return nil, fmt.Errorf("open queues: %w", err)
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	s.log.Info("abanico serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir,
+		"durability", cfg.Durability, "embedded", s.eng.Embedded(), "replicas", cfg.Replicas)
+	return s, nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	sqs := sqsapi.New(s.queues, s.log)
+	mux.HandleFunc("GET /health", s.live)
+	mux.HandleFunc("GET /healthz", s.live)
+	mux.HandleFunc("GET /ready", s.ready)
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("/", sqs)
+	return mux
+}
+
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if err := s.eng.Healthy(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, `{"status":"unavailable","error":%q}`, err.Error())
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ready"}`))
+}
+
+// Addr is the listener's address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL clients use.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Queues is the queue service (for in-process use and tests).
+func (s *Server) Queues() *queue.Service { return s.queues }
+
+// Engine is the storage engine.
+func (s *Server) Engine() *engine.Engine { return s.eng }
+
+// Done delivers the serve loop's error once it stops.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting connections, ends long polls early (they answer
+// with what they have), waits for in-flight requests until ctx ends, then
+// closes the services and the engine, which flushes everything to disk.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.log.Info("abanico shutting down")
+		s.queues.Drain()
+		err := s.http.Shutdown(ctx)
+		if err != nil {
+			s.log.Warn("http shutdown", "err", err)
+			_ = s.http.Close()
+		}
+		s.queues.Close()
+		s.eng.Close()
+		s.shutdownErr = err
+		s.log.Info("abanico stopped")
+	})
+	return s.shutdownErr
+}
