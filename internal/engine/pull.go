@@ -19,7 +19,7 @@ func (e *Engine) Pull(ctx context.Context, stream, consumer string, batch int, e
 	if expires < time.Millisecond {
 		expires = time.Millisecond
 	}
-	inbox := e.nc.NewRespInbox()
+	inbox := nats.NewInbox()
 	ch := make(chan *nats.Msg, batch+4)
 	sub, err := e.nc.ChanSubscribe(inbox, ch)
 	if err != nil {

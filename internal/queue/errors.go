@@ -10,14 +10,25 @@ type Error struct {
 	Message string
 	// Server marks failures that are not the caller's fault.
 	Server bool
+	// Cause is the underlying failure of a server error (logged, never
+	// shown to clients).
+	Cause error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Error codes, named as SQS names them.
 const (
 	CodeQueueDoesNotExist            = "QueueDoesNotExist"
-	CodeQueueAlreadyExists           = "QueueAlreadyExists"
+	CodeQueueAlreadyExists           = "QueueNameExists"
 	CodeInvalidAttributeName         = "InvalidAttributeName"
 	CodeInvalidAttributeValue        = "InvalidAttributeValue"
 	CodeInvalidParameterValue        = "InvalidParameterValue"
@@ -47,5 +58,5 @@ func noQueue() *Error {
 }
 
 func internal(err error) *Error {
-	return &Error{Code: CodeInternalError, Message: "We encountered an internal error. Please try again.", Server: true}
+	return &Error{Code: CodeInternalError, Message: "We encountered an internal error. Please try again.", Server: true, Cause: err}
 }

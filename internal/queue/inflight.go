@@ -20,6 +20,7 @@ type inflight struct {
 	dc       uint64
 	first    time.Time
 	deadline time.Time
+	gone     bool // deleted; kept until the deadline to answer late changes
 }
 
 func newInflightTable() *inflightTable {
@@ -64,6 +65,22 @@ func (t *inflightTable) inFlight(qid string, seq, dc uint64, now time.Time) bool
 	return e.dc == dc && now.Before(e.deadline)
 }
 
+// deleted marks a message deleted until its visibility deadline passes.
+func (t *inflightTable) deleted(qid string, seq uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.q[qid][seq]; e != nil {
+		e.gone = true
+	}
+}
+
+func (t *inflightTable) isDeleted(qid string, seq uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.q[qid][seq]
+	return e != nil && e.gone
+}
+
 func (t *inflightTable) remove(qid string, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -83,7 +100,7 @@ func (t *inflightTable) countExpired(qid string, now time.Time) int {
 	defer t.mu.Unlock()
 	n := 0
 	for _, e := range t.q[qid] {
-		if !now.Before(e.deadline) {
+		if !e.gone && !now.Before(e.deadline) {
 			n++
 		}
 	}

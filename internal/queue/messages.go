@@ -269,7 +269,7 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 			return nil, pullError(ctx, err)
 		}
 		if len(msgs) == 0 {
-			remaining := time.Until(deadline)
+			remaining := deadline.Sub(s.now())
 			if remaining <= 0 {
 				return nil, nil
 			}
@@ -320,7 +320,7 @@ func (s *Service) prepare(ctx context.Context, q *Queue, msgs []*nats.Msg, in Re
 	now := s.now()
 	out := make([]Message, 0, len(msgs))
 	for _, m := range msgs {
-		meta, err := m.Metadata()
+		meta, err := engine.ParseAck(m.Reply)
 		if err != nil {
 			s.log.Error("message without metadata", "queue", q.Name, "err", err)
 			continue
@@ -328,11 +328,11 @@ func (s *Service) prepare(ctx context.Context, q *Queue, msgs []*nats.Msg, in Re
 		sent, _ := strconv.ParseInt(m.Header.Get(hdrSent), 10, 64)
 		if sent > 0 && now.Sub(time.UnixMilli(sent)) > retention {
 			_ = m.Term()
-			s.inflight.remove(q.ID, meta.Sequence.Stream)
+			s.inflight.remove(q.ID, meta.StreamSeq)
 			continue
 		}
-		if redrive.MaxReceiveCount > 0 && int(meta.NumDelivered) > redrive.MaxReceiveCount {
-			if s.moveToDLQ(ctx, q, m, meta.Sequence.Stream, redrive.DeadLetterTargetArn) {
+		if redrive.MaxReceiveCount > 0 && int(meta.Delivered) > redrive.MaxReceiveCount {
+			if s.moveToDLQ(ctx, q, m, meta.StreamSeq, redrive.DeadLetterTargetArn) {
 				continue
 			}
 		}
@@ -343,7 +343,7 @@ func (s *Service) prepare(ctx context.Context, q *Queue, msgs []*nats.Msg, in Re
 				_ = m.NakWithDelay(time.Duration(vt) * time.Second)
 			}
 		}
-		first := s.inflight.received(q.ID, meta.Sequence.Stream, meta.NumDelivered, now, now.Add(time.Duration(vt)*time.Second))
+		first := s.inflight.received(q.ID, meta.StreamSeq, meta.Delivered, now, now.Add(time.Duration(vt)*time.Second))
 		out = append(out, s.toMessage(q, m, meta, first, in))
 	}
 	if len(out) != len(msgs) || vt != consumerVT {
@@ -352,7 +352,7 @@ func (s *Service) prepare(ctx context.Context, q *Queue, msgs []*nats.Msg, in Re
 	return out
 }
 
-func (s *Service) toMessage(q *Queue, m *nats.Msg, meta *nats.MsgMetadata, firstReceive time.Time, in ReceiveInput) Message {
+func (s *Service) toMessage(q *Queue, m *nats.Msg, meta engine.AckInfo, firstReceive time.Time, in ReceiveInput) Message {
 	msg := Message{
 		MessageID:     m.Header.Get(hdrID),
 		ReceiptHandle: encodeHandle(q.ID, m.Reply),
@@ -373,7 +373,7 @@ func (s *Service) toMessage(q *Queue, m *nats.Msg, meta *nats.MsgMetadata, first
 		}
 		add("SenderId", m.Header.Get(hdrSender))
 		add("SentTimestamp", m.Header.Get(hdrSent))
-		add("ApproximateReceiveCount", strconv.FormatUint(meta.NumDelivered, 10))
+		add("ApproximateReceiveCount", strconv.FormatUint(meta.Delivered, 10))
 		add("ApproximateFirstReceiveTimestamp", strconv.FormatInt(firstReceive.UnixMilli(), 10))
 		add("DeadLetterQueueSourceArn", m.Header.Get(hdrDLQSource))
 		if sys := decodeAttrs(m.Header.Get(hdrSysAttrs)); sys != nil {
@@ -438,6 +438,8 @@ func (s *Service) moveToDLQ(ctx context.Context, q *Queue, m *nats.Msg, seq uint
 		return true
 	}
 	h.Set("Nats-TTL", strconv.Itoa(int(ttl/time.Second))+"s")
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
 	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: msgSubject(dlq), Header: h, Data: m.Data}); err != nil {
 		s.log.Error("move to dead-letter queue", "queue", q.Name, "dlq", dlq.Name, "err", err)
 		return false
@@ -472,37 +474,40 @@ func decodeHandle(q *Queue, h string) (handle, *Error) {
 	if !ok || qid != q.ID || !strings.HasPrefix(reply, "$JS.ACK.") {
 		return handle{}, bad
 	}
-	m := &nats.Msg{Reply: reply, Subject: "x"}
-	meta, err := m.Metadata()
-	if err != nil || meta.Consumer != q.ID {
+	a, err := engine.ParseAck(reply)
+	if err != nil || a.Consumer != q.ID || a.Stream != streamName(q.Shard) {
 		return handle{}, bad
 	}
-	return handle{qid: qid, reply: reply, seq: meta.Sequence.Stream, dc: meta.NumDelivered}, nil
+	return handle{qid: qid, reply: reply, seq: a.StreamSeq, dc: a.Delivered}, nil
 }
 
 // DeleteMessages deletes by receipt handle; the result holds one error (or
-// nil) per handle. Deleting an already deleted message succeeds, as on SQS.
+// nil) per handle. It returns once JetStream has processed every ack.
+// Deleting an already deleted message succeeds, as on SQS.
 func (s *Service) DeleteMessages(ctx context.Context, name string, handles []string) ([]*Error, error) {
 	q, err := s.Get(name)
 	if err != nil {
 		return nil, err
 	}
 	errs := make([]*Error, len(handles))
-	nc := s.eng.Conn()
+	var replies []string
+	var seqs []uint64
 	for i, h := range handles {
 		hd, e := decodeHandle(q, h)
 		if e != nil {
 			errs[i] = e
 			continue
 		}
-		if err := nc.Publish(hd.reply, []byte("+ACK")); err != nil {
-			errs[i] = internal(err)
-			continue
-		}
-		s.inflight.remove(q.ID, hd.seq)
+		replies = append(replies, hd.reply)
+		seqs = append(seqs, hd.seq)
 	}
-	if err := nc.FlushWithContext(ctx); err != nil {
-		return nil, internal(fmt.Errorf("flush acks: %w", err))
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
+	if err := s.eng.AckSync(ctx, replies, []byte("+ACK")); err != nil {
+		return nil, internal(fmt.Errorf("ack: %w", err))
+	}
+	for _, seq := range seqs {
+		s.inflight.deleted(q.ID, seq)
 	}
 	return errs, nil
 }
@@ -521,6 +526,8 @@ func (s *Service) ChangeVisibility(ctx context.Context, name string, changes []V
 		return nil, err
 	}
 	errs := make([]*Error, len(changes))
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
 	st, err := s.js.Stream(ctx, streamName(q.Shard))
 	if err != nil {
 		return nil, internal(err)
@@ -534,6 +541,10 @@ func (s *Service) ChangeVisibility(ctx context.Context, name string, changes []V
 		hd, e := decodeHandle(q, c.ReceiptHandle)
 		if e != nil {
 			errs[i] = e
+			continue
+		}
+		if s.inflight.isDeleted(q.ID, hd.seq) {
+			errs[i] = errorf(CodeInvalidParameterValue, "Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", c.ReceiptHandle)
 			continue
 		}
 		if _, err := st.GetMsg(ctx, hd.seq); err != nil {

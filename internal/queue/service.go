@@ -155,6 +155,17 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 	return s, nil
 }
 
+// apiTimeout bounds each JetStream API call made for a request.
+const apiTimeout = 15 * time.Second
+
+// apiCtx gives ctx a deadline (some JetStream calls require one).
+func apiCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, apiTimeout)
+}
+
 // Close stops background work and the writers.
 func (s *Service) Close() {
 	s.Drain()

@@ -38,6 +38,9 @@ type Config struct {
 	QueueShards  int
 
 	Logger *slog.Logger
+	// Now is the clock of queue semantics (retention, visibility); nil
+	// means time.Now. Tests inject one.
+	Now func() time.Time
 }
 
 // Defaults fills unset fields with the documented defaults.
@@ -123,7 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	s.queues, err = queue.New(ctx, s.eng, queue.Options{
-		Region: cfg.Region, AccountID: cfg.AccountID, Shards: cfg.QueueShards, Logger: cfg.Logger,
+		Region: cfg.Region, AccountID: cfg.AccountID, Shards: cfg.QueueShards, Logger: cfg.Logger, Now: cfg.Now,
 	})
 	if err != nil {
 		s.eng.Close()

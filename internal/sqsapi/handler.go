@@ -160,6 +160,7 @@ func (h *Handler) writeResult(w http.ResponseWriter, c *call, out obj) {
 // the JSON protocol's x-amzn-query-error header) uses.
 var queryCodes = map[string]string{
 	queue.CodeQueueDoesNotExist:            "AWS.SimpleQueueService.NonExistentQueue",
+	queue.CodeQueueAlreadyExists:           "QueueAlreadyExists",
 	queue.CodeBatchEntryIdsNotDistinct:     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
 	queue.CodeBatchRequestTooLong:          "AWS.SimpleQueueService.BatchRequestTooLong",
 	queue.CodeEmptyBatchRequest:            "AWS.SimpleQueueService.EmptyBatchRequest",
@@ -190,6 +191,9 @@ func (h *Handler) writeError(w http.ResponseWriter, c *call, err error) {
 	}
 	status := http.StatusBadRequest
 	fault := "Sender"
+	if qe.Cause != nil {
+		h.log.Error("sqs request failed", "action", c.action, "err", qe.Cause)
+	}
 	if qe.Server {
 		status = http.StatusInternalServerError
 		fault = "Receiver"
