@@ -144,6 +144,7 @@ Durability modes:
 	fl.IntVar(&cfg.Replicas, "replicas", 1, "replicas of every stream and consumer Abanico creates (needs --nats-url when > 1)")
 	fl.StringVar(&cfg.Durability, "durability", "strict", "strict (fsync before every answer, group committed) or relaxed (fsync every second)")
 	fl.IntVar(&cfg.QueueShards, "queue-shards", 4, "number of JetStream streams queues are spread over (fixed once data exists)")
+	fl.BoolVar(&cfg.Pprof, "pprof", false, "serve Go profiling endpoints under /debug/pprof/")
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fl.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")

@@ -23,7 +23,7 @@ import (
 // clock is an injectable clock that follows real time plus an offset.
 type clock struct{ offset atomic.Int64 }
 
-func (c *clock) Now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 type env struct {

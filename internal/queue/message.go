@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +57,7 @@ func ValidateMessageAttributes(attrs map[string]MessageAttribute) error {
 			if a.StringValue == "" {
 				return errorf(CodeInvalidParameterValue, "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, a.DataType)
 			}
-			if _, err := strconv.ParseFloat(strings.TrimSpace(a.StringValue), 64); err != nil {
+			if !validNumber(a.StringValue) {
 				return errorf(CodeInvalidParameterValue, "Can't cast the value of message (user) attribute '%s' to a number.", name)
 			}
 		case "Binary":
@@ -67,6 +69,38 @@ func ValidateMessageAttributes(attrs map[string]MessageAttribute) error {
 		}
 	}
 	return nil
+}
+
+// numberRE is SQS's Number syntax: a decimal integer or floating-point
+// number, optionally with an exponent.
+var numberRE = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// validNumber accepts decimal numbers with at most 38 significant digits
+// and a magnitude between 10^-128 and 10^126 (or zero), as SQS does.
+func validNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	if !numberRE.MatchString(s) {
+		return false
+	}
+	mant := s
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		mant = mant[:i]
+	}
+	digits := strings.TrimLeft(strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, mant), "0")
+	if len(strings.TrimRight(digits, "0")) > 38 {
+		return false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return false
+	}
+	f = math.Abs(f)
+	return f == 0 || (f >= 1e-128 && f <= 1e126)
 }
 
 func validateAttributeName(name string) error {

@@ -99,8 +99,8 @@ const (
 	subjPrefix   = "abq"
 )
 
-func streamName(shard int) string      { return fmt.Sprintf("%s_%d", streamPrefix, shard) }
-func msgSubject(q *Queue) string       { return fmt.Sprintf("%s.%d.m.%s", subjPrefix, q.Shard, q.ID) }
+func streamName(shard int) string        { return fmt.Sprintf("%s_%d", streamPrefix, shard) }
+func msgSubject(q *Queue) string         { return fmt.Sprintf("%s.%d.m.%s", subjPrefix, q.Shard, q.ID) }
 func delaySubjectPrefix(q *Queue) string { return fmt.Sprintf("%s.%d.d.%s", subjPrefix, q.Shard, q.ID) }
 
 // New opens the queue service: it creates (or adopts) the streams and the

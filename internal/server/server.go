@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,8 @@ type Config struct {
 	Replicas     int
 	Durability   string
 	QueueShards  int
+	// Pprof serves net/http/pprof under /debug/pprof/.
+	Pprof bool
 
 	Logger *slog.Logger
 	// Now is the clock of queue semantics (retention, visibility); nil
@@ -158,6 +161,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.live)
 	mux.HandleFunc("GET /ready", s.ready)
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	}
 	mux.Handle("/", sqs)
 	return mux
 }

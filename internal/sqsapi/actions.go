@@ -354,7 +354,7 @@ func (h *Handler) sendMessageBatch(ctx context.Context, c *call) (obj, error) {
 // okOrEmpty keeps an empty list in JSON output, where SDKs expect the
 // Successful and Failed members to be present.
 func okOrEmpty(l list) any {
-	if l == nil {
+	if len(l) == 0 {
 		return emptyList{}
 	}
 	return l

@@ -92,6 +92,10 @@ func decodeQuery(form url.Values) (*input, error) {
 	if err := json.Unmarshal(b, in); err != nil {
 		return nil, fmt.Errorf("malformed query request: %w", err)
 	}
+	// TagQueue's Tags are flattened as Tag.N, like CreateQueue's tags.
+	if form.Get("Action") == "TagQueue" && len(in.Tags) == 0 {
+		in.Tags, in.CreateTags = in.CreateTags, nil
+	}
 	return in, nil
 }
 
@@ -102,10 +106,10 @@ type qkind int
 const (
 	qString qkind = iota
 	qInt
-	qList     // loc.N
-	qMap      // loc.N.<key>, loc.N.<value>
-	qAttrMap  // loc.N.Name, loc.N.Value.{DataType,StringValue,BinaryValue}
-	qEntries  // loc.N.<member>
+	qList    // loc.N
+	qMap     // loc.N.<key>, loc.N.<value>
+	qAttrMap // loc.N.Name, loc.N.Value.{DataType,StringValue,BinaryValue}
+	qEntries // loc.N.<member>
 )
 
 type qfield struct {

@@ -559,6 +559,6 @@ func TestDecodeQueryTagQueueSDKShape(t *testing.T) {
 	}
 	want := map[string]string{"QueueType": "Production"}
 	if !reflect.DeepEqual(got.Tags, want) {
-		t.Skipf("known bug: TagQueue Tag.N.Key/Value decoded as Tags=%v CreateTags=%v, want Tags=%v", got.Tags, got.CreateTags, want)
+		t.Fatalf("TagQueue Tag.N.Key/Value decoded as Tags=%v CreateTags=%v, want Tags=%v", got.Tags, got.CreateTags, want)
 	}
 }

@@ -41,7 +41,7 @@ type attrValue struct {
 	BinaryValue []byte
 }
 
-func f(name string, v any) field            { return field{json: name, xml: name, val: v} }
+func f(name string, v any) field               { return field{json: name, xml: name, val: v} }
 func fx(jsonName, xmlName string, v any) field { return field{json: jsonName, xml: xmlName, val: v} }
 
 func empty(v any) bool {
