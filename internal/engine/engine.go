@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -72,6 +72,9 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 	log *slog.Logger
+
+	syncMu  sync.Mutex
+	syncers map[string]*streamSyncer
 }
 
 // Open starts the embedded server (when cfg.URLs is empty) or connects to
@@ -89,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = 8 << 20
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger}
+	e := &Engine{cfg: cfg, log: cfg.Logger, syncers: map[string]*streamSyncer{}}
 	var err error
 	if len(cfg.URLs) == 0 {
 		err = e.startEmbedded(ctx)
@@ -113,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 }
 
 func (e *Engine) startEmbedded(ctx context.Context) error {
-	dir := filepath.Join(e.cfg.DataDir, "jetstream")
+	dir := e.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -127,12 +130,10 @@ func (e *Engine) startEmbedded(ctx context.Context) error {
 		JetStreamMaxMemory: 256 << 20,
 		JetStreamMaxStore:  -1,
 	}
-	switch e.cfg.Durability {
-	case Strict:
-		opts.SyncAlways = true
-	case Relaxed:
-		opts.SyncInterval = RelaxedSyncInterval
-	}
+	// Both modes let nats-server write without fsync and sync its files
+	// every second; strict mode additionally fsyncs each group of message
+	// writes before acknowledging it (Writer, SyncStream).
+	opts.SyncInterval = RelaxedSyncInterval
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("embedded nats-server: %w", err)
@@ -255,6 +256,11 @@ func (e *Engine) Healthy(ctx context.Context) error {
 // Close drains the connection and shuts the embedded server down, which
 // flushes its stores to disk.
 func (e *Engine) Close() {
+	e.syncMu.Lock()
+	for _, s := range e.syncers {
+		s.Close()
+	}
+	e.syncMu.Unlock()
 	if e.nc != nil {
 		_ = e.nc.Flush()
 		e.nc.Close()

@@ -143,3 +143,28 @@ func BenchmarkWriterBatch10(b *testing.B) {
 		}
 	}
 }
+
+// TestStrictWritesSyncTheStreamFiles checks that strict group commits find
+// and fsync the stream's block files where the embedded server keeps them.
+func TestStrictWritesSyncTheStreamFiles(t *testing.T) {
+	e := openTest(t, Strict)
+	w := e.NewWriter("T")
+	defer w.Close()
+	if _, err := w.Write(context.Background(), []Record{{Subject: "t.s", Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	e.syncMu.Lock()
+	s := e.syncers["T"]
+	e.syncMu.Unlock()
+	if s == nil {
+		t.Fatal("no sync happened for a strict write")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastIdx == 0 || len(s.files) == 0 {
+		t.Fatalf("the sync found no block files in %s", s.dir)
+	}
+	if err := e.SyncStream("NOPE"); err == nil {
+		t.Fatal("syncing a stream that does not exist must fail, not pass silently")
+	}
+}

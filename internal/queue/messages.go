@@ -438,9 +438,7 @@ func (s *Service) moveToDLQ(ctx context.Context, q *Queue, m *nats.Msg, seq uint
 		return true
 	}
 	h.Set("Nats-TTL", strconv.Itoa(int(ttl/time.Second))+"s")
-	ctx, cancel := apiCtx(ctx)
-	defer cancel()
-	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: msgSubject(dlq), Header: h, Data: m.Data}); err != nil {
+	if _, err := s.writers[dlq.Shard].Write(ctx, []engine.Record{{Subject: msgSubject(dlq), Header: h, Data: m.Data}}); err != nil {
 		s.log.Error("move to dead-letter queue", "queue", q.Name, "dlq", dlq.Name, "err", err)
 		return false
 	}

@@ -250,6 +250,9 @@ func (s *Service) store(ctx context.Context, q *Queue, rev uint64) error {
 	if err != nil {
 		return err
 	}
+	if err := s.eng.SyncStream("KV_" + kvBucket); err != nil {
+		return fmt.Errorf("sync queue definitions: %w", err)
+	}
 	cp := *q
 	cp.revision = nrev
 	s.mu.Lock()
@@ -451,6 +454,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	}
 	if err := s.kv.Delete(ctx, name); err != nil {
 		return internal(fmt.Errorf("delete queue %s: %w", name, err))
+	}
+	if err := s.eng.SyncStream("KV_" + kvBucket); err != nil {
+		return internal(fmt.Errorf("sync queue definitions: %w", err))
 	}
 	s.mu.Lock()
 	delete(s.queues, name)

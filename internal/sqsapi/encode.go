@@ -3,10 +3,10 @@ package sqsapi
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // A response is described once as a tree of these values and written in
@@ -68,52 +68,146 @@ func empty(v any) bool {
 	return false
 }
 
-func toJSON(v any) any {
-	switch x := v.(type) {
-	case obj:
-		m := make(map[string]any, len(x))
-		for _, fl := range x {
-			if _, ok := fl.val.(emptyList); ok {
-				m[fl.json] = []any{}
-			} else if !empty(fl.val) {
-				m[fl.json] = toJSON(fl.val)
-			}
-		}
-		return m
-	case list:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toJSON(e)
-		}
-		return out
-	case strMap:
-		return x.m
-	case attrMap:
-		m := make(map[string]any, len(x))
-		for k, a := range x {
-			e := map[string]any{"DataType": a.DataType}
-			if a.BinaryValue != nil {
-				e["BinaryValue"] = a.BinaryValue
-			} else {
-				e["StringValue"] = a.StringValue
-			}
-			m[k] = e
-		}
-		return m
-	case *int64:
-		return *x
-	case *string:
-		return *x
-	}
-	return v
+// encodeJSON writes v as a JSON object, members in order, without
+// reflection (this is on every request's path).
+func encodeJSON(v obj) []byte {
+	b := make([]byte, 0, 256)
+	return appendJSON(b, v)
 }
 
-func encodeJSON(v obj) []byte {
-	b, err := json.Marshal(toJSON(v))
-	if err != nil {
-		return []byte("{}")
+func appendJSON(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case obj:
+		b = append(b, '{')
+		first := true
+		for _, fl := range x {
+			if _, ok := fl.val.(emptyList); !ok && empty(fl.val) {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, fl.json)
+			b = append(b, ':')
+			b = appendJSON(b, fl.val)
+		}
+		return append(b, '}')
+	case list:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, e)
+		}
+		return append(b, ']')
+	case emptyList:
+		return append(b, '[', ']')
+	case strMap:
+		b = append(b, '{')
+		for i, k := range sortedKeys(x.m) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, x.m[k])
+		}
+		return append(b, '}')
+	case attrMap:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			a := x[k]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, `:{`...)
+			if a.BinaryValue != nil {
+				b = append(b, `"BinaryValue":"`...)
+				b = base64.StdEncoding.AppendEncode(b, a.BinaryValue)
+				b = append(b, '"')
+			} else {
+				b = append(b, `"StringValue":`...)
+				b = appendJSONString(b, a.StringValue)
+			}
+			b = append(b, `,"DataType":`...)
+			b = appendJSONString(b, a.DataType)
+			b = append(b, '}')
+		}
+		return append(b, '}')
+	case string:
+		return appendJSONString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case *int64:
+		return strconv.AppendInt(b, *x, 10)
+	case *string:
+		return appendJSONString(b, *x)
 	}
-	return b
+	return append(b, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 type xmlBuf struct{ bytes.Buffer }

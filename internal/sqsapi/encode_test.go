@@ -459,15 +459,25 @@ func TestEncodeJSONBatchAndEmpty(t *testing.T) {
 		fx("Successful", "SendMessageBatchResultEntry", okOrEmpty(nil)),
 		fx("Failed", "BatchResultErrorEntry", okOrEmpty(list{obj{f("Id", "a"), f("SenderFault", true), f("Code", "C"), f("Message", "m")}})),
 	})
-	want := `{"Failed":[{"Code":"C","Id":"a","Message":"m","SenderFault":true}],"Successful":[]}`
+	want := `{"Successful":[],"Failed":[{"Id":"a","SenderFault":true,"Code":"C","Message":"m"}]}`
 	if string(out) != want {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}
 	if got := string(encodeJSON(nil)); got != "{}" {
 		t.Errorf("encodeJSON(nil) = %s", got)
 	}
-	if got := string(encodeJSON(obj{f("Body", `<&>"'`)})); got != `{"Body":"\u003c\u0026\u003e\"'"}` {
-		t.Errorf("special characters: %s", got)
+	for _, body := range []string{`<&>"'`, "tab\tnl\ncr\r\x01\x1f", "emoji 🎉 and \u2028 sep", "bad \xff utf8", `back\\slash`} {
+		out := encodeJSON(obj{f("Body", body)})
+		var got map[string]string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("invalid JSON for %q: %s", body, out)
+		}
+		want, _ := json.Marshal(body)
+		var wantS string
+		json.Unmarshal(want, &wantS)
+		if got["Body"] != wantS {
+			t.Errorf("body %q encoded as %s, decodes to %q, want %q", body, out, got["Body"], wantS)
+		}
 	}
 }
 

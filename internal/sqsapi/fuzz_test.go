@@ -123,3 +123,25 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncodeJSONString checks the hand-written JSON string encoder against
+// encoding/json: the output is valid JSON that decodes to what
+// encoding/json's own encoding decodes to.
+func FuzzEncodeJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `<&>"'\`, "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "🎉"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("invalid JSON %s for %q: %v", out, s, err)
+		}
+		ref, _ := json.Marshal(s)
+		var want string
+		_ = json.Unmarshal(ref, &want)
+		if got != want {
+			t.Fatalf("%q encoded as %s decodes to %q, want %q", s, out, got, want)
+		}
+	})
+}
