@@ -18,7 +18,7 @@ func newBench(stdout io.Writer) *cobra.Command {
 		Use:   "bench",
 		Short: "Load tools that measure an endpoint",
 	}
-	cmd.AddCommand(newBenchSQS(stdout))
+	cmd.AddCommand(newBenchSQS(stdout), newBenchQueues(stdout))
 	return cmd
 }
 
@@ -65,5 +65,29 @@ errors. Credentials come from the usual AWS sources (test/test when none).
 	fl.Int32Var(&o.WaitTime, "wait", 1, "receive long-poll seconds")
 	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
 	fl.BoolVar(&o.KeepQueues, "keep-queues", false, "keep the queues after the run")
+	return cmd
+}
+
+func newBenchQueues(stdout io.Writer) *cobra.Command {
+	var o bench.QueuesOptions
+	cmd := &cobra.Command{
+		Use:   "sqs-queues",
+		Short: "Measure queue creation: create --count queues with --concurrency parallel calls",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := bench.RunQueues(ctx, o, stdout)
+			res.Print(stdout)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SQS endpoint URL")
+	fl.StringVar(&o.Region, "region", "", "signing region")
+	fl.StringVar(&o.Prefix, "prefix", "abanico-scale-", "queue name prefix")
+	fl.IntVar(&o.Count, "count", 10000, "number of queues")
+	fl.IntVar(&o.Concurrency, "concurrency", 16, "parallel CreateQueue calls")
+	fl.BoolVar(&o.Delete, "delete", false, "delete the queues afterwards")
 	return cmd
 }

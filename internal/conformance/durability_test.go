@@ -213,3 +213,56 @@ func crashOnce(t *testing.T, bin, mode string) {
 		t.Fatalf("%d acknowledged messages lost after SIGKILL", lost)
 	}
 }
+
+// TestIdleConsumerIsRecreated checks that a queue whose JetStream consumer
+// was removed for inactivity keeps its messages and serves them again.
+func TestIdleConsumerIsRecreated(t *testing.T) {
+	for _, topo := range abanicotest.Topologies {
+		t.Run(string(topo), func(t *testing.T) {
+			srv := abanicotest.Start(t, topo, func(c *server.Config) { c.QueueConsumerIdle = time.Second })
+			c := abanicotest.SQS(srv.URL())
+			ctx := context.Background()
+			q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("idle")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("first")})
+			if got := drain(t, c, *q.QueueUrl, 2); got["first"] != 1 {
+				t.Fatalf("first: %v", got)
+			}
+			// Wait until JetStream removed the idle consumer.
+			js := srv.Engine().JetStream()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				n := 0
+				for i := 0; i < 4; i++ {
+					st, err := js.Stream(ctx, fmt.Sprintf("ABANICO_Q_%d", i))
+					if err != nil {
+						t.Fatal(err)
+					}
+					info, _ := st.Info(ctx)
+					n += info.State.Consumers
+				}
+				if n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d consumers still exist after the idle threshold", n)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("second")})
+			a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{"ApproximateNumberOfMessages"}})
+			if err != nil || a.Attributes["ApproximateNumberOfMessages"] != "1" {
+				t.Fatalf("count without a consumer: %v %v", a, err)
+			}
+			start := time.Now()
+			if got := drain(t, c, *q.QueueUrl, 2); got["second"] != 1 {
+				t.Fatalf("second: %v", got)
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("receive after the consumer was removed took %v", time.Since(start))
+			}
+		})
+	}
+}

@@ -3,11 +3,17 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 )
+
+// ErrNoConsumer is returned by Pull when the consumer does not exist (it
+// was never created, or was deleted, e.g. for inactivity).
+var ErrNoConsumer = errors.New("consumer does not exist")
 
 // Pull asks a durable pull consumer for up to batch messages. With noWait it
 // returns at once with what is available; otherwise it waits up to expires
@@ -45,7 +51,16 @@ func (e *Engine) Pull(ctx context.Context, stream, consumer string, batch int, e
 				switch m.Header.Get("Status") {
 				case "100": // heartbeat or flow control
 					continue
-				case "404", "408", "409":
+				case "503":
+					_ = sub.Unsubscribe()
+					return msgs, ErrNoConsumer
+				case "409":
+					_ = sub.Unsubscribe()
+					if strings.Contains(strings.ToLower(m.Header.Get("Description")), "deleted") {
+						return msgs, ErrNoConsumer
+					}
+					return msgs, nil
+				case "404", "408":
 					_ = sub.Unsubscribe()
 					return msgs, nil
 				default:

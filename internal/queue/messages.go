@@ -252,7 +252,9 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 		max = *in.MaxMessages
 	}
 	deadline := s.now().Add(time.Duration(wait) * time.Second)
-	stream := streamName(q.Shard)
+	if err := s.ensureConsumer(ctx, q); err != nil {
+		return nil, internal(err)
+	}
 	// A drain (shutdown) ends the wait early with an empty answer.
 	waitCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -264,7 +266,7 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 		}
 	}()
 	for {
-		msgs, err := s.eng.Pull(ctx, stream, q.ID, max, 50*time.Millisecond, true)
+		msgs, err := s.pull(ctx, q, max, 50*time.Millisecond, true)
 		if err != nil {
 			return nil, pullError(ctx, err)
 		}
@@ -273,7 +275,7 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 			if remaining <= 0 {
 				return nil, nil
 			}
-			msgs, err = s.eng.Pull(waitCtx, stream, q.ID, 1, remaining, false)
+			msgs, err = s.pull(waitCtx, q, 1, remaining, false)
 			if err != nil {
 				if ctx.Err() == nil && waitCtx.Err() != nil {
 					return nil, nil
@@ -281,7 +283,7 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 				return nil, pullError(ctx, err)
 			}
 			if len(msgs) == 1 && max > 1 {
-				more, err := s.eng.Pull(ctx, stream, q.ID, max-1, 50*time.Millisecond, true)
+				more, err := s.pull(ctx, q, max-1, 50*time.Millisecond, true)
 				if err == nil {
 					msgs = append(msgs, more...)
 				}
@@ -292,6 +294,21 @@ func (s *Service) Receive(ctx context.Context, name string, in ReceiveInput) ([]
 			return out, nil
 		}
 	}
+}
+
+// pull wraps Engine.Pull, recreating the queue's consumer once when
+// JetStream deleted it for inactivity.
+func (s *Service) pull(ctx context.Context, q *Queue, batch int, expires time.Duration, noWait bool) ([]*nats.Msg, error) {
+	msgs, err := s.eng.Pull(ctx, streamName(q.Shard), q.ID, batch, expires, noWait)
+	if errors.Is(err, engine.ErrNoConsumer) {
+		s.consumers.Delete(q.ID)
+		if err := s.ensureConsumer(ctx, q); err != nil {
+			return msgs, err
+		}
+		more, err := s.eng.Pull(ctx, streamName(q.Shard), q.ID, batch-len(msgs), expires, noWait)
+		return append(msgs, more...), err
+	}
+	return msgs, err
 }
 
 func pullError(ctx context.Context, err error) error {

@@ -39,6 +39,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ConsumerIdle is how long a queue's consumer lives without receives
+	// before JetStream deletes it (default 1h). Consumers are created on
+	// the first receive, so idle queues cost no consumer.
+	ConsumerIdle time.Duration
 }
 
 // Queue is a queue's definition.
@@ -76,8 +80,9 @@ type Service struct {
 	queues map[string]*Queue // by name
 	watch  jetstream.KeyWatcher
 
-	inflight *inflightTable
-	purges   sync.Map // queue ID -> time of last purge
+	inflight  *inflightTable
+	purges    sync.Map // queue ID -> time of last purge
+	consumers sync.Map // queue ID -> struct{}: consumer known to exist
 
 	tasks *moveTasks
 
@@ -115,6 +120,9 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ConsumerIdle <= 0 {
+		opts.ConsumerIdle = time.Hour
+	}
 	s := &Service{
 		eng: eng, js: eng.JetStream(), opts: opts, log: opts.Logger, now: opts.Now,
 		queues: map[string]*Queue{}, stop: make(chan struct{}), draining: make(chan struct{}),
@@ -134,6 +142,7 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 			AllowDirect:        true,
 			Duplicates:         5 * time.Minute,
 			MaxMsgSize:         4 << 20,
+			MaxConsumers:       1 << 30,
 		}
 		if _, err := s.js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
@@ -357,21 +366,15 @@ func (s *Service) Create(ctx context.Context, name string, attrs, tags map[strin
 		for k, v := range norm {
 			q.Attributes[k] = v
 		}
-		if err := s.ensureConsumer(ctx, q); err != nil {
-			return nil, internal(err)
-		}
 		err := s.store(ctx, q, 0)
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			// Lost a race with another creator: drop our consumer and
-			// compare against the winner.
-			_ = s.js.DeleteConsumer(ctx, streamName(q.Shard), q.ID)
+			// Lost a race with another creator: compare against the winner.
 			if err := s.waitFor(ctx, name); err != nil {
 				return nil, internal(err)
 			}
 			continue
 		}
 		if err != nil {
-			_ = s.js.DeleteConsumer(ctx, streamName(q.Shard), q.ID)
 			return nil, internal(fmt.Errorf("store queue %s: %w", name, err))
 		}
 		s.log.Info("queue created", "queue", name, "id", q.ID)
@@ -433,17 +436,40 @@ func (s *Service) consumerConfig(q *Queue) jetstream.ConsumerConfig {
 		AckWait:       time.Duration(vt) * time.Second,
 		MaxDeliver:    -1,
 		MaxAckPending: 120000,
-		MaxWaiting:    4096,
-		Replicas:      s.eng.Replicas(),
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxWaiting:        4096,
+		Replicas:          s.eng.Replicas(),
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: s.opts.ConsumerIdle,
 	}
 }
 
+// ensureConsumer creates the queue's consumer unless this node knows it
+// exists. Consumers are created on first use and deleted by JetStream after
+// ConsumerIdle without receives; messages wait in the stream meanwhile.
 func (s *Service) ensureConsumer(ctx context.Context, q *Queue) error {
+	if _, ok := s.consumers.Load(q.ID); ok {
+		return nil
+	}
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
 	if _, err := s.js.CreateOrUpdateConsumer(ctx, streamName(q.Shard), s.consumerConfig(q)); err != nil {
 		return fmt.Errorf("consumer for queue %s: %w", q.Name, err)
 	}
+	s.consumers.Store(q.ID, struct{}{})
 	return nil
+}
+
+// updateConsumer applies a changed visibility timeout to an existing
+// consumer (a missing one gets the new value when it is created).
+func (s *Service) updateConsumer(ctx context.Context, q *Queue) error {
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
+	_, err := s.js.UpdateConsumer(ctx, streamName(q.Shard), s.consumerConfig(q))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDoesNotExist) {
+		s.consumers.Delete(q.ID)
+		return nil
+	}
+	return err
 }
 
 // Delete removes a queue and its messages.
@@ -464,6 +490,7 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := s.js.DeleteConsumer(ctx, streamName(q.Shard), q.ID); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		s.log.Warn("delete consumer", "queue", name, "err", err)
 	}
+	s.consumers.Delete(q.ID)
 	if err := s.purgeMessages(ctx, q); err != nil {
 		s.log.Warn("purge deleted queue", "queue", name, "err", err)
 	}
@@ -568,7 +595,7 @@ func (s *Service) SetAttributes(ctx context.Context, name string, attrs map[stri
 		return err
 	}
 	if _, ok := norm["VisibilityTimeout"]; ok {
-		if err := s.ensureConsumer(ctx, q); err != nil {
+		if err := s.updateConsumer(ctx, q); err != nil {
 			return internal(err)
 		}
 	}
@@ -622,24 +649,35 @@ type counts struct{ visible, notVisible, delayed int64 }
 
 func (s *Service) counts(ctx context.Context, q *Queue) (counts, error) {
 	var c counts
-	cons, err := s.js.Consumer(ctx, streamName(q.Shard), q.ID)
-	if err != nil {
-		return c, fmt.Errorf("consumer of %s: %w", q.Name, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return c, fmt.Errorf("consumer info of %s: %w", q.Name, err)
-	}
-	expired := int64(s.inflight.countExpired(q.ID, s.now()))
-	pending := int64(info.NumAckPending)
-	if expired > pending {
-		expired = pending
-	}
-	c.visible = int64(info.NumPending) + expired
-	c.notVisible = pending - expired
+	ctx, cancel := apiCtx(ctx)
+	defer cancel()
 	st, err := s.js.Stream(ctx, streamName(q.Shard))
 	if err != nil {
 		return c, err
+	}
+	cons, err := st.Consumer(ctx, q.ID)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		// No consumer: every stored message is visible.
+		si, err := st.Info(ctx, jetstream.WithSubjectFilter(msgSubject(q)))
+		if err != nil {
+			return c, err
+		}
+		c.visible = int64(si.State.Subjects[msgSubject(q)])
+	case err != nil:
+		return c, fmt.Errorf("consumer of %s: %w", q.Name, err)
+	default:
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return c, fmt.Errorf("consumer info of %s: %w", q.Name, err)
+		}
+		expired := int64(s.inflight.countExpired(q.ID, s.now()))
+		pending := int64(info.NumAckPending)
+		if expired > pending {
+			expired = pending
+		}
+		c.visible = int64(info.NumPending) + expired
+		c.notVisible = pending - expired
 	}
 	si, err := st.Info(ctx, jetstream.WithSubjectFilter(delaySubjectPrefix(q)+".*"))
 	if err != nil {

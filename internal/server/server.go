@@ -37,6 +37,9 @@ type Config struct {
 	Replicas     int
 	Durability   string
 	QueueShards  int
+	// QueueConsumerIdle is how long a queue's JetStream consumer lives
+	// without receives (default 1h).
+	QueueConsumerIdle time.Duration
 	// Pprof serves net/http/pprof under /debug/pprof/.
 	Pprof bool
 
@@ -130,6 +133,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.queues, err = queue.New(ctx, s.eng, queue.Options{
 		Region: cfg.Region, AccountID: cfg.AccountID, Shards: cfg.QueueShards, Logger: cfg.Logger, Now: cfg.Now,
+		ConsumerIdle: cfg.QueueConsumerIdle,
 	})
 	if err != nil {
 		s.eng.Close()
