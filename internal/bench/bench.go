@@ -98,6 +98,10 @@ const DrainTimeout = 5 * time.Second
 // cleanupTimeout bounds queue deletion at the end of a run.
 const cleanupTimeout = 30 * time.Second
 
+// NoReceivers as Options.Receivers runs senders only, to build a backlog
+// (use with KeepQueues).
+const NoReceivers = -1
+
 func (o Options) withDefaults() (Options, error) {
 	if o.Queues == 0 {
 		o.Queues = 1
@@ -108,8 +112,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Senders == 0 {
 		o.Senders = 4
 	}
-	if o.Receivers == 0 {
+	switch {
+	case o.Receivers == 0:
 		o.Receivers = 4
+	case o.Receivers == NoReceivers:
+		o.Receivers = 0
 	}
 	if o.Size == 0 {
 		o.Size = 1024
@@ -130,7 +137,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("bench: queues must be positive, got %d", o.Queues)
 	case o.Senders < 0:
 		return o, fmt.Errorf("bench: senders must be positive, got %d", o.Senders)
-	case o.Receivers < 0:
+	case o.Receivers < 0 && o.Receivers != NoReceivers:
 		return o, fmt.Errorf("bench: receivers must be positive, got %d", o.Receivers)
 	case o.Size < 0:
 		return o, fmt.Errorf("bench: size must be positive, got %d", o.Size)

@@ -45,6 +45,9 @@ errors. Credentials come from the usual AWS sources (test/test when none).
 				return usageError{err}
 			}
 			o.Size = n
+			if o.Receivers == 0 {
+				o.Receivers = bench.NoReceivers
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := bench.Run(ctx, o, stdout)
@@ -58,7 +61,7 @@ errors. Credentials come from the usual AWS sources (test/test when none).
 	fl.IntVar(&o.Queues, "queues", 1, "number of queues")
 	fl.StringVar(&o.QueuePrefix, "queue-prefix", "abanico-bench-", "queue name prefix")
 	fl.IntVar(&o.Senders, "senders", 4, "concurrent senders")
-	fl.IntVar(&o.Receivers, "receivers", 4, "concurrent receivers")
+	fl.IntVar(&o.Receivers, "receivers", 4, "concurrent receivers (0: send only, e.g. to build a backlog with --keep-queues)")
 	fl.StringVar(&size, "size", "1KiB", "message body size (e.g. 512, 1KiB, 256KiB)")
 	fl.IntVar(&o.Batch, "batch", 10, "messages per send/receive/delete call (1-10)")
 	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the send phase")
