@@ -430,12 +430,12 @@ func (s *Service) consumerConfig(q *Queue) jetstream.ConsumerConfig {
 		vt = 30
 	}
 	return jetstream.ConsumerConfig{
-		Durable:       q.ID,
-		FilterSubject: msgSubject(q),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Duration(vt) * time.Second,
-		MaxDeliver:    -1,
-		MaxAckPending: 120000,
+		Durable:           q.ID,
+		FilterSubject:     msgSubject(q),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           time.Duration(vt) * time.Second,
+		MaxDeliver:        -1,
+		MaxAckPending:     120000,
 		MaxWaiting:        4096,
 		Replicas:          s.eng.Replicas(),
 		DeliverPolicy:     jetstream.DeliverAllPolicy,
