@@ -266,3 +266,53 @@ func TestIdleConsumerIsRecreated(t *testing.T) {
 		})
 	}
 }
+
+// TestRetentionSweepDeletesOldMessages checks that messages past the
+// retention period are deleted from storage (not just hidden) by the sweep,
+// and younger ones are kept.
+func TestRetentionSweepDeletesOldMessages(t *testing.T) {
+	clk := &clock{}
+	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) {
+		c.Now = clk.Now
+		c.QueueSweepInterval = 200 * time.Millisecond
+	})
+	c := abanicotest.SQS(srv.URL())
+	ctx := context.Background()
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("retained"), Attributes: map[string]string{"MessageRetentionPeriod": "60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("kept"), Attributes: map[string]string{"MessageRetentionPeriod": "120"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("old")})
+		c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: keep.QueueUrl, MessageBody: aws.String("old")})
+	}
+	count := func(u *string) string {
+		a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u, AttributeNames: []types.QueueAttributeName{"ApproximateNumberOfMessages"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Attributes["ApproximateNumberOfMessages"]
+	}
+	clk.Advance(90 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for count(q.QueueUrl) != "0" {
+		if time.Now().After(deadline) {
+			t.Fatalf("expired messages still stored: %s", count(q.QueueUrl))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := count(keep.QueueUrl); n != "5" {
+		t.Fatalf("messages within retention were deleted: %s left", n)
+	}
+	// Back to real time (JetStream stamps messages with the real clock).
+	clk.Advance(-90 * time.Second)
+	c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("new")})
+	time.Sleep(500 * time.Millisecond)
+	if got := drain(t, c, *q.QueueUrl, 1); got["new"] != 1 || len(got) != 1 {
+		t.Fatalf("after the sweep: %v", got)
+	}
+}

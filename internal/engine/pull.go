@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,4 +111,29 @@ func drainAbandoned(sub *nats.Subscription, ch chan *nats.Msg, wait time.Duratio
 
 func isStatus(m *nats.Msg) bool {
 	return len(m.Data) == 0 && m.Header.Get("Status") != ""
+}
+
+// FirstSeqSince returns the sequence of the first message on subject stored
+// at or after t (found is false when there is none). It uses the stream's
+// direct get API, so the stream must allow direct access.
+func (e *Engine) FirstSeqSince(ctx context.Context, stream, subject string, t time.Time) (seq uint64, found bool, err error) {
+	req, _ := json.Marshal(struct {
+		NextFor   string    `json:"next_by_subj"`
+		StartTime time.Time `json:"start_time"`
+	}{subject, t.UTC()})
+	resp, err := e.nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+stream, req)
+	if err != nil {
+		return 0, false, fmt.Errorf("direct get on %s: %w", stream, err)
+	}
+	if st := resp.Header.Get("Status"); st != "" {
+		if st == "404" {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("direct get on %s: status %s %s", stream, st, resp.Header.Get("Description"))
+	}
+	seq, err = strconv.ParseUint(resp.Header.Get("Nats-Sequence"), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("direct get on %s: bad sequence header: %w", stream, err)
+	}
+	return seq, true, nil
 }

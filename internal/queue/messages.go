@@ -162,19 +162,11 @@ func (s *Service) record(q *Queue, in *SendInput, id, sender string, now time.Ti
 	if in.DelaySeconds != nil {
 		delay = *in.DelaySeconds
 	}
-	retention := attrInt(q.Attributes, "MessageRetentionPeriod")
 	subject := msgSubject(q)
 	if delay > 0 {
 		subject = delaySubjectPrefix(q) + "." + nuid.Next()
 		h.Set("Nats-Schedule", "@at "+now.Add(time.Duration(delay)*time.Second).UTC().Format(time.RFC3339Nano))
 		h.Set("Nats-Schedule-Target", msgSubject(q))
-		ttl := retention - delay
-		if ttl < 1 {
-			ttl = 1
-		}
-		h.Set("Nats-Schedule-TTL", strconv.Itoa(ttl)+"s")
-	} else {
-		h.Set("Nats-TTL", strconv.Itoa(retention)+"s")
 	}
 	return engine.Record{Subject: subject, Header: h, Data: []byte(in.Body)}
 }
@@ -449,12 +441,11 @@ func (s *Service) moveToDLQ(ctx context.Context, q *Queue, m *nats.Msg, seq uint
 	h.Set(hdrDLQSource, s.ARN(q.Name))
 	h.Set("Nats-Msg-Id", fmt.Sprintf("dlq.%s.%d", q.ID, seq))
 	sent, _ := strconv.ParseInt(m.Header.Get(hdrSent), 10, 64)
-	ttl := time.Duration(attrInt(dlq.Attributes, "MessageRetentionPeriod"))*time.Second - s.now().Sub(time.UnixMilli(sent))
-	if ttl < time.Second {
+	if s.now().Sub(time.UnixMilli(sent)) >= time.Duration(attrInt(dlq.Attributes, "MessageRetentionPeriod"))*time.Second {
+		// Already past the dead-letter queue's retention: drop it.
 		_ = m.Term()
 		return true
 	}
-	h.Set("Nats-TTL", strconv.Itoa(int(ttl/time.Second))+"s")
 	if _, err := s.writers[dlq.Shard].Write(ctx, []engine.Record{{Subject: msgSubject(dlq), Header: h, Data: m.Data}}); err != nil {
 		s.log.Error("move to dead-letter queue", "queue", q.Name, "dlq", dlq.Name, "err", err)
 		return false

@@ -39,6 +39,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SweepInterval is how often messages past their queue's retention
+	// period are deleted (default 1 min). Receives never return such
+	// messages in between.
+	SweepInterval time.Duration
 	// ConsumerIdle is how long a queue's consumer lives without receives
 	// before JetStream deletes it (default 1h). Consumers are created on
 	// the first receive, so idle queues cost no consumer.
@@ -120,6 +124,9 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = time.Minute
+	}
 	if opts.ConsumerIdle <= 0 {
 		opts.ConsumerIdle = time.Hour
 	}
@@ -138,7 +145,6 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 			Replicas:           eng.Replicas(),
 			AllowAtomicPublish: true,
 			AllowMsgSchedules:  true,
-			AllowMsgTTL:        true,
 			AllowDirect:        true,
 			Duplicates:         5 * time.Minute,
 			MaxMsgSize:         4 << 20,
@@ -845,7 +851,7 @@ func (s *Service) Purge(ctx context.Context, name string) error {
 
 func (s *Service) sweepLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(s.opts.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -853,6 +859,65 @@ func (s *Service) sweepLoop() {
 			return
 		case <-t.C:
 			s.inflight.sweep(s.now().Add(-12 * time.Hour))
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.SweepInterval)
+			if err := s.expire(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("retention sweep", "err", err)
+			}
+			cancel()
 		}
 	}
+}
+
+// expire deletes, in every queue, the messages stored longer ago than the
+// queue's MessageRetentionPeriod. Retention costs no per-message state: for
+// each queue one lookup finds the first message young enough to keep and
+// one purge removes everything before it on the queue's subject. Messages
+// stored after the sweep started are never touched.
+func (s *Service) expire(ctx context.Context) error {
+	last := make([]uint64, len(s.writers))
+	for i := range s.writers {
+		st, err := s.js.Stream(ctx, streamName(i))
+		if err != nil {
+			return err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		last[i] = info.State.LastSeq
+	}
+	now := s.now()
+	for _, q := range s.List("") {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		cutoff := now.Add(-time.Duration(attrInt(q.Attributes, "MessageRetentionPeriod")) * time.Second)
+		stream := streamName(q.Shard)
+		first, any, err := s.eng.FirstSeqSince(ctx, stream, msgSubject(q), time.Unix(0, 0))
+		if err != nil {
+			return err
+		}
+		if !any {
+			continue // empty queue
+		}
+		seq, found, err := s.eng.FirstSeqSince(ctx, stream, msgSubject(q), cutoff)
+		if err != nil {
+			return err
+		}
+		upTo := last[q.Shard] + 1
+		if found {
+			upTo = seq
+		}
+		if first >= upTo {
+			continue // nothing old enough
+		}
+		st, err := s.js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(msgSubject(q)), jetstream.WithPurgeSequence(upTo)); err != nil {
+			return fmt.Errorf("expire messages of %s: %w", q.Name, err)
+		}
+	}
+	return nil
 }

@@ -37,6 +37,9 @@ type Config struct {
 	Replicas     int
 	Durability   string
 	QueueShards  int
+	// QueueSweepInterval is how often expired messages are deleted
+	// (default 1 min).
+	QueueSweepInterval time.Duration
 	// QueueConsumerIdle is how long a queue's JetStream consumer lives
 	// without receives (default 1h).
 	QueueConsumerIdle time.Duration
@@ -133,7 +136,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.queues, err = queue.New(ctx, s.eng, queue.Options{
 		Region: cfg.Region, AccountID: cfg.AccountID, Shards: cfg.QueueShards, Logger: cfg.Logger, Now: cfg.Now,
-		ConsumerIdle: cfg.QueueConsumerIdle,
+		ConsumerIdle: cfg.QueueConsumerIdle, SweepInterval: cfg.QueueSweepInterval,
 	})
 	if err != nil {
 		s.eng.Close()
