@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/abanico/abanico/internal/engine"
+	"github.com/abanico/abanico/internal/registry"
 )
 
 // Options configure a Service.
@@ -59,8 +59,15 @@ type Queue struct {
 	Permissions []Permission      `json:"permissions,omitempty"`
 	Created     int64             `json:"created"`
 	Modified    int64             `json:"modified"`
-	// revision of the key-value entry, for optimistic updates.
-	revision uint64
+}
+
+// clone copies q deeply enough for modification.
+func (q *Queue) clone() *Queue {
+	cp := *q
+	cp.Attributes = cloneMap(q.Attributes)
+	cp.Tags = cloneMap(q.Tags)
+	cp.Permissions = append([]Permission(nil), q.Permissions...)
+	return &cp
 }
 
 // Permission is a statement added with AddPermission.
@@ -74,15 +81,11 @@ type Permission struct {
 type Service struct {
 	eng     *engine.Engine
 	js      jetstream.JetStream
-	kv      jetstream.KeyValue
+	reg     *registry.Registry[Queue]
 	opts    Options
 	log     *slog.Logger
 	writers []*engine.Writer
 	now     func() time.Time
-
-	mu     sync.RWMutex
-	queues map[string]*Queue // by name
-	watch  jetstream.KeyWatcher
 
 	inflight  *inflightTable
 	purges    sync.Map // queue ID -> time of last purge
@@ -132,7 +135,7 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 	}
 	s := &Service{
 		eng: eng, js: eng.JetStream(), opts: opts, log: opts.Logger, now: opts.Now,
-		queues: map[string]*Queue{}, stop: make(chan struct{}), draining: make(chan struct{}),
+		stop: make(chan struct{}), draining: make(chan struct{}),
 	}
 	s.inflight = newInflightTable()
 	s.tasks = newMoveTasks()
@@ -155,16 +158,11 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 		}
 		s.writers = append(s.writers, eng.NewWriter(cfg.Name))
 	}
-	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: kvBucket, History: 1, Replicas: eng.Replicas(), Storage: jetstream.FileStorage,
-	})
+	reg, err := registry.Open[Queue](ctx, eng, kvBucket, s.log, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create bucket %s: %w", kvBucket, err)
-	}
-	s.kv = kv
-	if err := s.startWatch(ctx); err != nil {
 		return nil, err
 	}
+	s.reg = reg
 	s.wg.Add(1)
 	go s.sweepLoop()
 	return s, nil
@@ -186,96 +184,11 @@ func (s *Service) Close() {
 	s.Drain()
 	close(s.stop)
 	s.tasks.cancelAll()
-	if s.watch != nil {
-		_ = s.watch.Stop()
-	}
+	s.reg.Close()
 	s.wg.Wait()
 	for _, w := range s.writers {
 		w.Close()
 	}
-}
-
-// startWatch loads every definition and keeps the cache current.
-func (s *Service) startWatch(ctx context.Context) error {
-	w, err := s.kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch queues: %w", err)
-	}
-	s.watch = w
-	// Initial values end with a nil entry.
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return errors.New("queue watch closed")
-			}
-			if e == nil {
-				s.wg.Add(1)
-				go s.watchLoop(w)
-				return nil
-			}
-			s.apply(e)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (s *Service) watchLoop(w jetstream.KeyWatcher) {
-	defer s.wg.Done()
-	for e := range w.Updates() {
-		if e != nil {
-			s.apply(e)
-		}
-	}
-}
-
-func (s *Service) apply(e jetstream.KeyValueEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	name := e.Key()
-	if e.Operation() != jetstream.KeyValuePut {
-		delete(s.queues, name)
-		return
-	}
-	var q Queue
-	if err := json.Unmarshal(e.Value(), &q); err != nil {
-		s.log.Error("bad queue definition", "queue", name, "err", err)
-		return
-	}
-	q.revision = e.Revision()
-	if cur, ok := s.queues[name]; ok && cur.revision > q.revision {
-		return
-	}
-	s.queues[name] = &q
-}
-
-// store writes a definition (create when rev is 0) and updates the cache.
-func (s *Service) store(ctx context.Context, q *Queue, rev uint64) error {
-	b, err := json.Marshal(q)
-	if err != nil {
-		return fmt.Errorf("encode queue: %w", err)
-	}
-	var nrev uint64
-	if rev == 0 {
-		nrev, err = s.kv.Create(ctx, q.Name, b)
-	} else {
-		nrev, err = s.kv.Update(ctx, q.Name, b, rev)
-	}
-	if err != nil {
-		return err
-	}
-	if err := s.eng.SyncStream("KV_" + kvBucket); err != nil {
-		return fmt.Errorf("sync queue definitions: %w", err)
-	}
-	cp := *q
-	cp.revision = nrev
-	s.mu.Lock()
-	if cur, ok := s.queues[q.Name]; !ok || cur.revision < nrev {
-		s.queues[q.Name] = &cp
-	}
-	s.mu.Unlock()
-	return nil
 }
 
 // ARN returns a queue's ARN.
@@ -291,14 +204,11 @@ func (s *Service) AccountID() string { return s.opts.AccountID }
 
 // Get returns a copy of a queue's definition.
 func (s *Service) Get(name string) (*Queue, error) {
-	s.mu.RLock()
-	q, ok := s.queues[name]
-	s.mu.RUnlock()
+	q, _, ok := s.reg.Get(name)
 	if !ok {
 		return nil, noQueue()
 	}
-	cp := *q
-	return &cp, nil
+	return q.clone(), nil
 }
 
 // ByARN finds a queue by ARN.
@@ -372,13 +282,9 @@ func (s *Service) Create(ctx context.Context, name string, attrs, tags map[strin
 		for k, v := range norm {
 			q.Attributes[k] = v
 		}
-		err := s.store(ctx, q, 0)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			// Lost a race with another creator: compare against the winner.
-			if err := s.waitFor(ctx, name); err != nil {
-				return nil, internal(err)
-			}
-			continue
+		err := s.reg.Create(ctx, name, q)
+		if errors.Is(err, registry.ErrExists) {
+			continue // lost a race with another creator: compare with the winner
 		}
 		if err != nil {
 			return nil, internal(fmt.Errorf("store queue %s: %w", name, err))
@@ -386,16 +292,6 @@ func (s *Service) Create(ctx context.Context, name string, attrs, tags map[strin
 		s.log.Info("queue created", "queue", name, "id", q.ID)
 		return s.Get(name)
 	}
-}
-
-// waitFor loads a definition another node just created.
-func (s *Service) waitFor(ctx context.Context, name string) error {
-	e, err := s.kv.Get(ctx, name)
-	if err != nil {
-		return err
-	}
-	s.apply(e)
-	return nil
 }
 
 func (s *Service) checkRedriveTarget(name string, attrs map[string]string) error {
@@ -484,15 +380,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.kv.Delete(ctx, name); err != nil {
+	if err := s.reg.Delete(ctx, name); err != nil {
 		return internal(fmt.Errorf("delete queue %s: %w", name, err))
 	}
-	if err := s.eng.SyncStream("KV_" + kvBucket); err != nil {
-		return internal(fmt.Errorf("sync queue definitions: %w", err))
-	}
-	s.mu.Lock()
-	delete(s.queues, name)
-	s.mu.Unlock()
 	if err := s.js.DeleteConsumer(ctx, streamName(q.Shard), q.ID); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		s.log.Warn("delete consumer", "queue", name, "err", err)
 	}
@@ -517,47 +407,23 @@ func (s *Service) purgeMessages(ctx context.Context, q *Queue) error {
 }
 
 // List returns the queues whose names start with prefix, sorted by name.
+// The definitions are shared: read them, never modify them.
 func (s *Service) List(prefix string) []*Queue {
-	s.mu.RLock()
-	out := make([]*Queue, 0, len(s.queues))
-	for name, q := range s.queues {
-		if strings.HasPrefix(name, prefix) {
-			cp := *q
-			out = append(out, &cp)
-		}
-	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return s.reg.List(prefix)
 }
 
-// update applies fn to the stored definition with optimistic concurrency.
+// update applies fn to a copy of the stored definition and stores it,
+// retrying on concurrent changes.
 func (s *Service) update(ctx context.Context, name string, fn func(q *Queue) error) (*Queue, error) {
-	for attempt := 0; attempt < 10; attempt++ {
-		q, err := s.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		rev := q.revision
-		q.Attributes = cloneMap(q.Attributes)
-		q.Tags = cloneMap(q.Tags)
-		q.Permissions = append([]Permission(nil), q.Permissions...)
-		if err := fn(q); err != nil {
-			return nil, err
-		}
-		err = s.store(ctx, q, rev)
-		if err == nil {
-			return q, nil
-		}
-		if errors.Is(err, jetstream.ErrKeyExists) || strings.Contains(err.Error(), "wrong last sequence") {
-			if err := s.waitFor(ctx, name); err != nil {
-				return nil, noQueue()
-			}
-			continue
-		}
+	q, err := s.reg.Modify(ctx, name, (*Queue).clone, fn)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, noQueue()
+	}
+	var qe *Error
+	if err != nil && !errors.As(err, &qe) {
 		return nil, internal(err)
 	}
-	return nil, internal(errors.New("too many concurrent updates"))
+	return q, err
 }
 
 func cloneMap(m map[string]string) map[string]string {
