@@ -205,7 +205,7 @@ func (h *Handler) getQueueAttributes(ctx context.Context, c *call) (obj, error) 
 	if err != nil {
 		return nil, err
 	}
-	return obj{fx("Attributes", "Attribute", strMap{key: "Name", value: "Value", m: attrs})}, nil
+	return obj{fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value", M: attrs})}, nil
 }
 
 func (h *Handler) setQueueAttributes(ctx context.Context, c *call) (obj, error) {
@@ -360,8 +360,6 @@ func okOrEmpty(l list) any {
 	return l
 }
 
-type emptyList struct{}
-
 func (h *Handler) receiveMessage(ctx context.Context, c *call) (obj, error) {
 	name, err := h.queueName(c)
 	if err != nil {
@@ -389,7 +387,7 @@ func (h *Handler) receiveMessage(ctx context.Context, c *call) (obj, error) {
 		}
 		l = append(l, obj{
 			f("MessageId", m.MessageID), f("ReceiptHandle", m.ReceiptHandle), f("MD5OfBody", m.MD5OfBody),
-			f("Body", m.Body), fx("Attributes", "Attribute", strMap{key: "Name", value: "Value", m: m.Attributes}),
+			f("Body", m.Body), fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value", M: m.Attributes}),
 			f("MD5OfMessageAttributes", m.MD5OfAttrs), fx("MessageAttributes", "MessageAttribute", attrs),
 		})
 	}
@@ -531,7 +529,7 @@ func (h *Handler) listQueueTags(ctx context.Context, c *call) (obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return obj{fx("Tags", "Tag", strMap{key: "Key", value: "Value", m: q.Tags})}, nil
+	return obj{fx("Tags", "Tag", strMap{Key: "Key", Value: "Value", M: q.Tags})}, nil
 }
 
 func (h *Handler) listDeadLetterSourceQueues(ctx context.Context, c *call) (obj, error) {

@@ -92,7 +92,7 @@ func TestEncodeXMLGetQueueAttributes(t *testing.T) {
 		"RedrivePolicy":               `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":3}`,
 		"DelaySeconds":                "0",
 	}
-	out := encodeXML("GetQueueAttributes", obj{fx("Attributes", "Attribute", strMap{key: "Name", value: "Value", m: attrs})}, "req-1")
+	out := encodeXML("GetQueueAttributes", obj{fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value", M: attrs})}, "req-1")
 	xmlWellFormed(t, out)
 
 	var resp struct {
@@ -146,7 +146,7 @@ func receiveResult() obj {
 	msg1 := obj{
 		f("MessageId", "m-1"), f("ReceiptHandle", "rh&1"), f("MD5OfBody", "md5b"),
 		f("Body", xmlSpecialBody),
-		fx("Attributes", "Attribute", strMap{key: "Name", value: "Value", m: map[string]string{
+		fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value", M: map[string]string{
 			"SentTimestamp":           "1700000000000",
 			"ApproximateReceiveCount": "1",
 			"AWSTraceHeader":          "Root=1-a<b>",
@@ -162,7 +162,7 @@ func receiveResult() obj {
 	}
 	msg2 := obj{
 		f("MessageId", "m-2"), f("ReceiptHandle", "rh2"), f("MD5OfBody", "md5c"), f("Body", "plain"),
-		fx("Attributes", "Attribute", strMap{key: "Name", value: "Value"}),
+		fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value"}),
 		f("MD5OfMessageAttributes", ""),
 		fx("MessageAttributes", "MessageAttribute", attrMap(nil)),
 	}
@@ -372,7 +372,7 @@ func TestEncodeXMLBatchResult(t *testing.T) {
 }
 
 func TestEncodeXMLListQueueTags(t *testing.T) {
-	out := encodeXML("ListQueueTags", obj{fx("Tags", "Tag", strMap{key: "Key", value: "Value", m: map[string]string{"b": "2", "a": "1&"}})}, "r")
+	out := encodeXML("ListQueueTags", obj{fx("Tags", "Tag", strMap{Key: "Key", Value: "Value", M: map[string]string{"b": "2", "a": "1&"}})}, "r")
 	xmlWellFormed(t, out)
 	var resp struct {
 		Tags []xmlKeyValue `xml:"ListQueueTagsResult>Tag"`
@@ -409,8 +409,8 @@ func TestEncodeJSON(t *testing.T) {
 		f("Nil", nil),
 		f("NilList", list(nil)),
 		f("EmptyList", list{}),
-		f("EmptyMap", strMap{key: "Key", value: "Value", m: map[string]string{}}),
-		f("NilMap", strMap{key: "Key", value: "Value"}),
+		f("EmptyMap", strMap{Key: "Key", Value: "Value", M: map[string]string{}}),
+		f("NilMap", strMap{Key: "Key", Value: "Value"}),
 		f("NilAttrs", attrMap(nil)),
 		f("EmptyAttrs", attrMap{}),
 		f("NilPtr", nilInt),
@@ -422,7 +422,7 @@ func TestEncodeJSON(t *testing.T) {
 		f("False", false),
 		f("Str", "s"),
 		f("Nested", obj{f("Inner", ""), f("List", list{"a", obj{f("Id", "x"), f("Gone", "")}})}),
-		fx("Attributes", "Attribute", strMap{key: "Name", value: "Value", m: map[string]string{"A": "1"}}),
+		fx("Attributes", "Attribute", strMap{Key: "Name", Value: "Value", M: map[string]string{"A": "1"}}),
 		fx("MessageAttributes", "MessageAttribute", attrMap{
 			"s": {DataType: "String", StringValue: "v"},
 			"b": {DataType: "Binary", BinaryValue: []byte{1, 2, 3}},

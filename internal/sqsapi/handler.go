@@ -213,11 +213,11 @@ func (h *Handler) writeError(w http.ResponseWriter, c *call, err error) {
 	w.WriteHeader(status)
 	var b xmlBuf
 	b.WriteString(`<?xml version="1.0"?><ErrorResponse xmlns="` + xmlns + `"><Error>`)
-	b.elem("Type", fault)
-	b.elem("Code", QueryCode(qe.Code))
-	b.elem("Message", qe.Message)
+	b.Elem("Type", fault)
+	b.Elem("Code", QueryCode(qe.Code))
+	b.Elem("Message", qe.Message)
 	b.WriteString("<Detail/></Error>")
-	b.elem("RequestId", c.reqID)
+	b.Elem("RequestId", c.reqID)
 	b.WriteString("</ErrorResponse>")
 	_, _ = w.Write(b.Bytes())
 }

@@ -1,4 +1,8 @@
-package sqsapi
+// Package awsproto writes AWS protocol responses: a result is described
+// once as a tree of Obj, List, StrMap and AttrMap values and encoded either
+// as an AWS JSON object or as the query protocol's XML, where lists and
+// maps are flattened into repeated elements.
+package awsproto
 
 import (
 	"bytes"
@@ -13,36 +17,51 @@ import (
 // either protocol: the AWS JSON 1.0 object, or the query protocol's XML
 // (where lists and maps are flattened into repeated elements).
 
-// field is one member of an output structure. xml is the member's element
+// Field is one member of an output structure. xml is the member's element
 // name when it differs from the JSON name (flattened lists and maps).
-type field struct {
+type Field struct {
 	json, xml string
 	val       any
 }
 
-// obj is a structure; nil-valued and empty members are omitted.
-type obj []field
+// Obj is a structure; nil-valued and empty members are omitted.
+type Obj []Field
 
-// list is a flattened list of values.
-type list []any
+// List is a flattened List of values.
+type List []any
 
-// strMap is a map of strings, flattened in XML as <entry><key/><value/></entry>.
-type strMap struct {
-	key, value string
-	m          map[string]string
+// StrMap is a map of strings, flattened in XML as <entry><key/><value/></entry>.
+//
+// With Entry set, the XML is wrapped instead of flattened, as the SNS query
+// protocol writes maps: <Name><Entry><Key/><Value/></Entry>...</Name>.
+type StrMap struct {
+	Key, Value string
+	M          map[string]string
+	Entry      string
 }
 
-// attrMap is a map of message attribute values.
-type attrMap map[string]attrValue
+// EmptyList is a list member that JSON keeps as [] (SDKs expect some
+// members, like batch results, to be present) and XML omits.
+type EmptyList struct{}
 
-type attrValue struct {
+// Members is a list written in XML as <Name><Member>..</Member>...</Name>
+// (the SNS query protocol's non-flattened lists); in JSON it is an array.
+type Members struct {
+	Member string
+	Items  []any
+}
+
+// AttrMap is a map of message attribute values.
+type AttrMap map[string]AttrValue
+
+type AttrValue struct {
 	DataType    string
 	StringValue string
 	BinaryValue []byte
 }
 
-func f(name string, v any) field               { return field{json: name, xml: name, val: v} }
-func fx(jsonName, xmlName string, v any) field { return field{json: jsonName, xml: xmlName, val: v} }
+func F(name string, v any) Field               { return Field{json: name, xml: name, val: v} }
+func FX(jsonName, xmlName string, v any) Field { return Field{json: jsonName, xml: xmlName, val: v} }
 
 func empty(v any) bool {
 	switch x := v.(type) {
@@ -50,50 +69,52 @@ func empty(v any) bool {
 		return true
 	case string:
 		return x == ""
-	case list:
+	case List:
 		return len(x) == 0
-	case obj:
+	case Obj:
 		return false
-	case strMap:
-		return len(x.m) == 0
-	case attrMap:
+	case StrMap:
+		return len(x.M) == 0 && x.Entry == ""
+	case Members:
+		return false
+	case AttrMap:
 		return len(x) == 0
 	case *int64:
 		return x == nil
 	case *string:
 		return x == nil
-	case emptyList:
+	case EmptyList:
 		return true
 	}
 	return false
 }
 
-// encodeJSON writes v as a JSON object, members in order, without
+// EncodeJSON writes v as a JSON object, members in order, without
 // reflection (this is on every request's path).
-func encodeJSON(v obj) []byte {
+func EncodeJSON(v Obj) []byte {
 	b := make([]byte, 0, 256)
 	return appendJSON(b, v)
 }
 
 func appendJSON(b []byte, v any) []byte {
 	switch x := v.(type) {
-	case obj:
+	case Obj:
 		b = append(b, '{')
 		first := true
 		for _, fl := range x {
-			if _, ok := fl.val.(emptyList); !ok && empty(fl.val) {
+			if _, ok := fl.val.(EmptyList); !ok && empty(fl.val) {
 				continue
 			}
 			if !first {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendJSONString(b, fl.json)
+			b = AppendJSONString(b, fl.json)
 			b = append(b, ':')
 			b = appendJSON(b, fl.val)
 		}
 		return append(b, '}')
-	case list:
+	case List:
 		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
@@ -102,20 +123,22 @@ func appendJSON(b []byte, v any) []byte {
 			b = appendJSON(b, e)
 		}
 		return append(b, ']')
-	case emptyList:
+	case EmptyList:
 		return append(b, '[', ']')
-	case strMap:
+	case Members:
+		return appendJSON(b, List(x.Items))
+	case StrMap:
 		b = append(b, '{')
-		for i, k := range sortedKeys(x.m) {
+		for i, k := range sortedKeys(x.M) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = AppendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, x.m[k])
+			b = AppendJSONString(b, x.M[k])
 		}
 		return append(b, '}')
-	case attrMap:
+	case AttrMap:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -127,7 +150,7 @@ func appendJSON(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = AppendJSONString(b, k)
 			b = append(b, `:{`...)
 			if a.BinaryValue != nil {
 				b = append(b, `"BinaryValue":"`...)
@@ -135,15 +158,15 @@ func appendJSON(b []byte, v any) []byte {
 				b = append(b, '"')
 			} else {
 				b = append(b, `"StringValue":`...)
-				b = appendJSONString(b, a.StringValue)
+				b = AppendJSONString(b, a.StringValue)
 			}
 			b = append(b, `,"DataType":`...)
-			b = appendJSONString(b, a.DataType)
+			b = AppendJSONString(b, a.DataType)
 			b = append(b, '}')
 		}
 		return append(b, '}')
 	case string:
-		return appendJSONString(b, x)
+		return AppendJSONString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case int:
@@ -153,16 +176,16 @@ func appendJSON(b []byte, v any) []byte {
 	case *int64:
 		return strconv.AppendInt(b, *x, 10)
 	case *string:
-		return appendJSONString(b, *x)
+		return AppendJSONString(b, *x)
 	}
 	return append(b, "null"...)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -210,38 +233,55 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-type xmlBuf struct{ bytes.Buffer }
+type XMLBuf struct{ bytes.Buffer }
 
-func (b *xmlBuf) text(s string) { _ = xml.EscapeText(b, []byte(s)) }
+// Text writes escaped character data.
+func (b *XMLBuf) Text(s string) { _ = xml.EscapeText(b, []byte(s)) }
 
-func (b *xmlBuf) elem(name, value string) {
+// Elem writes <name>value</name>.
+func (b *XMLBuf) Elem(name, value string) {
 	b.WriteString("<" + name + ">")
-	b.text(value)
+	b.Text(value)
 	b.WriteString("</" + name + ">")
 }
 
-func (b *xmlBuf) value(name string, v any) {
+// Value writes v as element(s) named name.
+func (b *XMLBuf) Value(name string, v any) {
 	if empty(v) {
 		return
 	}
 	switch x := v.(type) {
-	case obj:
+	case Obj:
 		b.WriteString("<" + name + ">")
-		b.fields(x)
+		b.Fields(x)
 		b.WriteString("</" + name + ">")
-	case list:
+	case List:
 		for _, e := range x {
-			b.value(name, e)
+			b.Value(name, e)
 		}
-	case strMap:
-		keys := sortedKeys(x.m)
-		for _, k := range keys {
+	case StrMap:
+		keys := sortedKeys(x.M)
+		entry := name
+		if x.Entry != "" {
 			b.WriteString("<" + name + ">")
-			b.elem(x.key, k)
-			b.elem(x.value, x.m[k])
+			entry = x.Entry
+		}
+		for _, k := range keys {
+			b.WriteString("<" + entry + ">")
+			b.Elem(x.Key, k)
+			b.Elem(x.Value, x.M[k])
+			b.WriteString("</" + entry + ">")
+		}
+		if x.Entry != "" {
 			b.WriteString("</" + name + ">")
 		}
-	case attrMap:
+	case Members:
+		b.WriteString("<" + name + ">")
+		for _, e := range x.Items {
+			b.Value(x.Member, e)
+		}
+		b.WriteString("</" + name + ">")
+	case AttrMap:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -250,51 +290,52 @@ func (b *xmlBuf) value(name string, v any) {
 		for _, k := range keys {
 			a := x[k]
 			b.WriteString("<" + name + ">")
-			b.elem("Name", k)
+			b.Elem("Name", k)
 			b.WriteString("<Value>")
 			if a.BinaryValue != nil {
-				b.elem("BinaryValue", base64.StdEncoding.EncodeToString(a.BinaryValue))
+				b.Elem("BinaryValue", base64.StdEncoding.EncodeToString(a.BinaryValue))
 			} else {
-				b.elem("StringValue", a.StringValue)
+				b.Elem("StringValue", a.StringValue)
 			}
-			b.elem("DataType", a.DataType)
+			b.Elem("DataType", a.DataType)
 			b.WriteString("</Value>")
 			b.WriteString("</" + name + ">")
 		}
 	case string:
-		b.elem(name, x)
+		b.Elem(name, x)
 	case bool:
-		b.elem(name, strconv.FormatBool(x))
+		b.Elem(name, strconv.FormatBool(x))
 	case int:
-		b.elem(name, strconv.Itoa(x))
+		b.Elem(name, strconv.Itoa(x))
 	case int64:
-		b.elem(name, strconv.FormatInt(x, 10))
+		b.Elem(name, strconv.FormatInt(x, 10))
 	case *int64:
-		b.elem(name, strconv.FormatInt(*x, 10))
+		b.Elem(name, strconv.FormatInt(*x, 10))
 	case *string:
-		b.elem(name, *x)
+		b.Elem(name, *x)
 	}
 }
 
-func (b *xmlBuf) fields(o obj) {
+// Fields writes the members of o as elements.
+func (b *XMLBuf) Fields(o Obj) {
 	for _, fl := range o {
-		b.value(fl.xml, fl.val)
+		b.Value(fl.xml, fl.val)
 	}
 }
 
-const xmlns = "http://queue.amazonaws.com/doc/2012-11-05/"
-
-func encodeXML(action string, result obj, requestID string) []byte {
-	var b xmlBuf
+// EncodeXML writes a query-protocol response: <ActionResponse
+// xmlns=ns><ActionResult>result</ActionResult><ResponseMetadata>...
+func EncodeXML(ns, action string, result Obj, requestID string) []byte {
+	var b XMLBuf
 	b.WriteString(`<?xml version="1.0"?>`)
-	b.WriteString("<" + action + `Response xmlns="` + xmlns + `">`)
+	b.WriteString("<" + action + `Response xmlns="` + ns + `">`)
 	if result != nil {
 		b.WriteString("<" + action + "Result>")
-		b.fields(result)
+		b.Fields(result)
 		b.WriteString("</" + action + "Result>")
 	}
 	b.WriteString("<ResponseMetadata>")
-	b.elem("RequestId", requestID)
+	b.Elem("RequestId", requestID)
 	b.WriteString("</ResponseMetadata>")
 	b.WriteString("</" + action + "Response>")
 	return b.Bytes()
