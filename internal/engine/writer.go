@@ -30,24 +30,20 @@ const writeTimeout = 30 * time.Second
 // Writer stores records in one stream and answers each Write only when its
 // records are stored with the engine's durability.
 //
-// On the embedded engine in strict mode, writes are group-committed: one
-// committer publishes everything queued (pipelined), waits for JetStream's
-// acknowledgements — each message is then written to its block file — and
-// fsyncs the stream's files once for the whole group before answering.
-// While one group is being synced the next one gathers, so the number of
-// fsyncs per second stays bounded by the disk and the number of writes per
-// fsync grows with concurrency.
-//
-// Otherwise (relaxed mode, or an external cluster whose own durability
-// settings apply) each Write publishes its records pipelined and returns
-// when JetStream acknowledged them.
+// Writes are group-committed: one committer publishes everything queued
+// (pipelined), and waits for JetStream's acknowledgements — each message is
+// then written to its block file (or, on a cluster, replicated). On the
+// embedded engine in strict mode it then fsyncs the stream's files once for
+// the whole group before answering. While one group is being stored the next
+// one gathers, so the number of fsyncs per second stays bounded by the disk
+// and the number of writes per fsync grows with concurrency.
 type Writer struct {
 	e      *Engine
 	stream string
 	in     chan *writeReq
 	stop   chan struct{}
 	wg     sync.WaitGroup
-	group  bool
+	sync   bool // fsync each group (embedded, strict)
 
 	closeOnce sync.Once
 }
@@ -68,12 +64,10 @@ func (e *Engine) NewWriter(stream string) *Writer {
 		e: e, stream: stream,
 		in:    make(chan *writeReq, 4096),
 		stop:  make(chan struct{}),
-		group: e.ns != nil && e.cfg.Durability == Strict,
+		sync:  e.ns != nil && e.cfg.Durability == Strict,
 	}
-	if w.group {
-		w.wg.Add(1)
-		go w.loop()
-	}
+	w.wg.Add(1)
+	go w.loop()
 	return w
 }
 
@@ -90,14 +84,6 @@ var ErrClosed = errors.New("writer closed")
 func (w *Writer) Write(ctx context.Context, recs []Record) ([]uint64, error) {
 	if len(recs) == 0 {
 		return nil, nil
-	}
-	if !w.group {
-		select {
-		case <-w.stop:
-			return nil, ErrClosed
-		default:
-		}
-		return w.publish(recs)
 	}
 	req := &writeReq{recs: recs, done: make(chan writeRes, 1)}
 	select {
@@ -154,15 +140,15 @@ func recsSize(recs []Record) int {
 	return n
 }
 
-// commit stores a group: all records are published, acknowledged, then
-// made durable with one sync of the stream.
+// commit stores a group: all records are published and acknowledged, then
+// (strict mode) made durable with one sync of the stream.
 func (w *Writer) commit(batch []*writeReq) {
 	var all []Record
 	for _, r := range batch {
 		all = append(all, r.recs...)
 	}
 	seqs, err := w.publish(all)
-	if err == nil {
+	if err == nil && w.sync {
 		if serr := w.e.SyncStream(w.stream); serr != nil {
 			err = fmt.Errorf("sync stream %s: %w", w.stream, serr)
 		}

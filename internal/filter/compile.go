@@ -39,24 +39,21 @@ var reserved = map[string]bool{
 	"numeric": true, "prefix": true, "suffix": true, "wildcard": true,
 }
 
-// complexityCap bounds combination arithmetic; it is far above any limit a
-// caller can usefully configure, and every factor is at least 1, so
-// saturating here never turns a rejected policy into an accepted one.
-const complexityCap = int64(1) << 40
-
+// Complexity arithmetic saturates at math.MaxInt64. Every factor is at
+// least 1, so saturation never lets a policy through a finite limit.
 func mulCap(a, b int64) int64 {
 	if a == 0 || b == 0 {
 		return 0
 	}
-	if a > complexityCap/b {
-		return complexityCap
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
 	}
 	return a * b
 }
 
 func addCap(a, b int64) int64 {
-	if a+b > complexityCap {
-		return complexityCap
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
 	}
 	return a + b
 }
@@ -179,6 +176,9 @@ func (c *compiler) values(elems []jvalue) ([]cond, *Error) {
 	return conds, nil
 }
 
+// stringOps maps the plain string operators to their condition kinds.
+var stringOps = map[string]opKind{"prefix": opPrefix, "suffix": opSuffix, "equals-ignore-case": opEqualsIgnoreCase}
+
 const (
 	errOneKey       = "Only one key allowed in match expression"
 	errTooManyElems = "Too many elements in numeric expression"
@@ -200,8 +200,7 @@ func (c *compiler) operator(fields []jfield) (cond, *Error) {
 		if extra {
 			return cond{}, policyError(errOneKey)
 		}
-		op := map[string]opKind{"prefix": opPrefix, "suffix": opSuffix, "equals-ignore-case": opEqualsIgnoreCase}[name]
-		return cond{op: op, str: v.text}, nil
+		return cond{op: stringOps[name], str: v.text}, nil
 	case "wildcard":
 		if !c.lim.AllowWildcard {
 			break

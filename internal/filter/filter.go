@@ -8,40 +8,62 @@
 // With ScopeMessageAttributes (the default) a policy is a flat JSON object
 // whose keys name message attributes. With ScopeMessageBody the message body
 // must be a JSON object; policy objects may nest to mirror the body, and
-// arrays anywhere in the body are matched element by element (any element
-// may satisfy a condition).
+// arrays anywhere in the body are matched element by element.
 //
 // # Semantics
 //
 // Every key of a policy must be satisfied (AND); within a key's array any one
-// condition suffices (OR). A "$or" key whose value is an array of at least two
-// objects, none of which uses an operator name as a field name, is an explicit
-// OR of sub-policies; anywhere else "$or" is an ordinary key name. Message
-// attributes and body properties the policy does not mention are ignored.
+// condition suffices (OR). A key is satisfied when one of its conditions
+// holds for one of the values found under it: a String or Number attribute
+// has one value, a String.Array attribute one per element, and a body path
+// one per scalar found there (through arrays at any depth). This holds for
+// anything-but too: ["rugby", "baseball"] satisfies anything-but "rugby".
 //
-// Conditions: exact strings (case-sensitive), exact numbers (compared
-// numerically with five decimal places, so 3.015e2 equals 301.5), the
-// literals true, false and null, anything-but (a value, a list of strings or
-// of numbers, or {"prefix": ...}), prefix, suffix, equals-ignore-case,
-// numeric (=, <, <=, >, >= and two-sided ranges), exists, cidr (IPv4 and
-// IPv6) and, as an Abanico extension enabled by Limits.AllowWildcard,
-// wildcard with EventBridge semantics.
+// A "$or" key whose value is an array of at least two objects, none of which
+// uses an operator name as a field name, is an explicit OR of sub-policies
+// (at the top level or nested); otherwise "$or" is an ordinary key name.
+// Message attributes and body properties the policy does not mention are
+// ignored.
 //
-// String conditions match only string values, numeric conditions only
-// numbers: a Number attribute never equals the string "5" and a String
-// attribute never satisfies a numeric range. Binary attributes (and
-// attributes of an unknown data type) are ignored, as AWS does.
+// Conditions: exact strings (case-sensitive), exact numbers (bare or
+// {"numeric": ["=", x]}), the literals true, false and null, anything-but (a
+// value, a list of strings or of numbers, or {"prefix": ...}), prefix, suffix,
+// equals-ignore-case, numeric (=, <, <=, >, >= and ranges that start with >
+// or >= and end with < or <=), exists, and cidr (IPv4 and IPv6).
+//
+// Types are not converted: string conditions match only strings and numeric
+// conditions only numbers, so a Number attribute never equals the string "5"
+// and a String attribute never satisfies a numeric range. anything-but holds
+// for any non-null value that is not excluded, including values of another
+// type. Binary attributes, and attributes of unknown data types, are ignored
+// as AWS ignores Binary ones: they neither match nor count as present.
+//
+// Numbers are compared with five decimal places, so 3.015e2 equals 301.5 and
+// 1.000001 equals 1. Policy numbers must lie in AWS's range [-1e9, 1e9];
+// message numbers outside it satisfy no numeric condition.
+//
+// {"exists": true} holds when the key has a non-null, non-empty value (an
+// empty string, null, [] or a nested object do not count); {"exists": false}
+// holds otherwise, except that in the attribute scope it never holds for a
+// message without attributes, as AWS documents.
 //
 // In the body scope the body and the policy are both flattened to
-// dot-separated paths before matching, as AWS does: the policy key
-// "a.b" matches {"a": {"b": ...}} as well as {"a.b": ...}, and values found
-// at one path in different array elements are pooled.
+// dot-separated paths before matching, as AWS does: the policy key "a.b"
+// matches {"a": {"b": ...}} as well as {"a.b": ...}, and values found at one
+// path in different elements of an array are pooled.
+//
+// # Wildcard extension
+//
+// When Limits.AllowWildcard is set, {"wildcard": "pattern"} matches strings
+// with EventBridge semantics: '*' matches any run of characters (possibly
+// none), \* is a literal star and \\ a literal backslash (written "\\*" and
+// "\\\\" inside JSON); other escapes and "**" are
+// rejected. AWS SNS has no such operator and rejects it as an unrecognized
+// match type, which is what Parse does when AllowWildcard is false.
 package filter
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -185,9 +207,9 @@ type Policy struct {
 // the key count and complexity stay within lim. On failure it returns a nil
 // Policy and an *Error with an AWS-style message.
 //
-// An empty or all-whitespace policyJSON, like "{}", yields a policy without
+// An empty or all-whitespace policyJSON, and "{}", yield a policy without
 // conditions that matches every message (AWS treats an empty FilterPolicy as
-// no policy).
+// no policy). Parse never panics, whatever its input.
 func Parse(policyJSON string, scope Scope, lim Limits) (*Policy, error) {
 	if scope != ScopeMessageAttributes && scope != ScopeMessageBody {
 		return nil, &Error{Message: errPrefix + "FilterPolicyScope: Invalid value [" +
@@ -301,129 +323,4 @@ func (p *Policy) MatchBody(body string) bool {
 		}
 		return field{}
 	}, true)
-}
-
-// jkind is the type of a parsed policy JSON value.
-type jkind uint8
-
-const (
-	jNull jkind = iota
-	jBool
-	jNumber
-	jString
-	jArray
-	jObject
-)
-
-// jvalue is a policy JSON value that, unlike map[string]any, keeps the order
-// of object keys (so the first error is reported in document order) and the
-// literal text of numbers.
-type jvalue struct {
-	kind   jkind
-	text   string // string contents or number literal
-	b      bool
-	elems  []jvalue
-	fields []jfield
-}
-
-type jfield struct {
-	key string
-	val jvalue
-}
-
-// tokenText renders v the way AWS quotes a token in numeric-match errors.
-func (v jvalue) tokenText() string {
-	switch v.kind {
-	case jNull:
-		return "null"
-	case jBool:
-		if v.b {
-			return "true"
-		}
-		return "false"
-	case jArray:
-		return "["
-	case jObject:
-		return "{"
-	}
-	return v.text
-}
-
-func parseJSON(s string) (jvalue, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	v, err := readJSON(dec, 0)
-	if err != nil {
-		return jvalue{}, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return jvalue{}, fmt.Errorf("unexpected data after the top-level value")
-	}
-	return v, nil
-}
-
-func readJSON(dec *json.Decoder, depth int) (jvalue, error) {
-	if depth > maxDepth {
-		return jvalue{}, fmt.Errorf("nesting deeper than %d levels", maxDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return jvalue{}, err
-	}
-	switch t := tok.(type) {
-	case nil:
-		return jvalue{kind: jNull}, nil
-	case bool:
-		return jvalue{kind: jBool, b: t}, nil
-	case json.Number:
-		return jvalue{kind: jNumber, text: string(t)}, nil
-	case string:
-		return jvalue{kind: jString, text: t}, nil
-	case json.Delim:
-		switch t {
-		case '[':
-			v := jvalue{kind: jArray}
-			for dec.More() {
-				e, err := readJSON(dec, depth+1)
-				if err != nil {
-					return jvalue{}, err
-				}
-				v.elems = append(v.elems, e)
-			}
-			_, err := dec.Token() // ']'
-			return v, err
-		case '{':
-			v := jvalue{kind: jObject}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return jvalue{}, err
-				}
-				key, _ := kt.(string)
-				e, err := readJSON(dec, depth+1)
-				if err != nil {
-					return jvalue{}, err
-				}
-				v.fields = setField(v.fields, key, e)
-			}
-			_, err := dec.Token() // '}'
-			return v, err
-		}
-	}
-	return jvalue{}, fmt.Errorf("unexpected token %v", tok)
-}
-
-// setField adds key to fields; a repeated key replaces the earlier value in
-// place (the last occurrence wins, as in most JSON readers).
-func setField(fields []jfield, key string, v jvalue) []jfield {
-	for i := range fields {
-		if fields[i].key == key {
-			fields[i].val = v
-			return fields
-		}
-	}
-	return append(fields, jfield{key: key, val: v})
 }

@@ -125,6 +125,19 @@ func validateAttributeName(name string) error {
 // validChars reports whether s uses only the characters SQS allows in a
 // message: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
 func validChars(s string) bool {
+	// Fast path: printable ASCII, tab, LF and CR are all allowed.
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c >= 0x80 || (c < 0x20 && c != 0x9 && c != 0xA && c != 0xD) {
+			break
+		}
+		i++
+	}
+	if i == len(s) {
+		return true
+	}
+	s = s[i:]
 	if !utf8.ValidString(s) {
 		return false
 	}

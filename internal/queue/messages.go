@@ -24,6 +24,7 @@ const (
 	hdrAttrs     = "Abanico-Attrs"
 	hdrSysAttrs  = "Abanico-Sys-Attrs"
 	hdrDLQSource = "Abanico-Dlq-Source"
+	hdrMD5       = "Abanico-Md5"
 )
 
 // SendInput is one message to send.
@@ -135,7 +136,7 @@ func (s *Service) Send(ctx context.Context, name, sender string, in []SendInput)
 		recs = append(recs, rec)
 		idx = append(idx, i)
 		res[i].MessageID = id
-		res[i].MD5OfBody = MD5OfBody(in[i].Body)
+		res[i].MD5OfBody = rec.Header.Get(hdrMD5)
 		res[i].MD5OfAttrs = MD5OfAttributes(in[i].Attributes)
 		res[i].MD5OfSysAttrs = MD5OfAttributes(in[i].SystemAttributes)
 	}
@@ -152,6 +153,7 @@ func (s *Service) record(q *Queue, in *SendInput, id, sender string, now time.Ti
 	h.Set(hdrID, id)
 	h.Set(hdrSent, strconv.FormatInt(now.UnixMilli(), 10))
 	h.Set(hdrSender, sender)
+	h.Set(hdrMD5, MD5OfBody(in.Body))
 	if a := encodeAttrs(in.Attributes); a != "" {
 		h.Set(hdrAttrs, a)
 	}
@@ -366,7 +368,10 @@ func (s *Service) toMessage(q *Queue, m *nats.Msg, meta engine.AckInfo, firstRec
 		MessageID:     m.Header.Get(hdrID),
 		ReceiptHandle: encodeHandle(q.ID, m.Reply),
 		Body:          string(m.Data),
-		MD5OfBody:     MD5OfBody(string(m.Data)),
+		MD5OfBody:     m.Header.Get(hdrMD5),
+	}
+	if msg.MD5OfBody == "" {
+		msg.MD5OfBody = MD5OfBody(msg.Body)
 	}
 	if len(in.AttributeNames) > 0 {
 		want := map[string]bool{}
