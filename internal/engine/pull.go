@@ -137,3 +137,20 @@ func (e *Engine) FirstSeqSince(ctx context.Context, stream, subject string, t ti
 	}
 	return seq, true, nil
 }
+
+// Fetch returns up to max messages from a durable pull consumer as soon as
+// at least one is available, waiting up to wait for the first. It returns
+// no messages (and no error) when none arrived in time; ctx ending the wait
+// early also returns none with ctx's error.
+func (e *Engine) Fetch(ctx context.Context, stream, consumer string, max int, wait time.Duration) ([]*nats.Msg, error) {
+	msgs, err := e.Pull(ctx, stream, consumer, max, 50*time.Millisecond, true)
+	if err != nil || len(msgs) > 0 || wait <= 0 {
+		return msgs, err
+	}
+	msgs, err = e.Pull(ctx, stream, consumer, 1, wait, false)
+	if err != nil || len(msgs) == 0 || max == 1 {
+		return msgs, err
+	}
+	more, err := e.Pull(ctx, stream, consumer, max-1, 50*time.Millisecond, true)
+	return append(msgs, more...), err
+}

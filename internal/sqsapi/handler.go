@@ -96,31 +96,54 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		c.proto = protoQuery
-		form := r.URL.Query()
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if r.Method == http.MethodPost && (ct == "application/x-www-form-urlencoded" || ct == "") {
-			bodyForm, err := url.ParseQuery(string(body))
-			if err != nil {
-				h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: "Malformed form-encoded request body."})
-				return
-			}
-			for k, v := range bodyForm {
-				form[k] = v
-			}
-		}
-		c.action = form.Get("Action")
-		c.in, err = decodeQuery(form)
+		form, err := ParseForm(r, body)
 		if err != nil {
-			var pe *paramError
-			if errors.As(err, &pe) {
-				h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: pe.msg})
-			} else {
-				h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: err.Error()})
-			}
+			c.proto = protoQuery
+			h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: "Malformed form-encoded request body."})
 			return
 		}
+		h.ServeForm(w, r, form)
+		return
 	}
+	h.run(w, c)
+}
+
+// ParseForm merges a query-protocol request's URL query and form body.
+func ParseForm(r *http.Request, body []byte) (url.Values, error) {
+	form := r.URL.Query()
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Method == http.MethodPost && (ct == "application/x-www-form-urlencoded" || ct == "") {
+		bodyForm, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range bodyForm {
+			form[k] = v
+		}
+	}
+	return form, nil
+}
+
+// ServeForm serves a query-protocol request whose parameters are parsed.
+func (h *Handler) ServeForm(w http.ResponseWriter, r *http.Request, form url.Values) {
+	c := &call{r: r, reqID: newRequestID(), proto: protoQuery, action: form.Get("Action")}
+	var err error
+	c.in, err = decodeQuery(form)
+	if err != nil {
+		var pe *paramError
+		if errors.As(err, &pe) {
+			h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: pe.msg})
+		} else {
+			h.writeError(w, c, &queue.Error{Code: queue.CodeInvalidParameterValue, Message: err.Error()})
+		}
+		return
+	}
+	h.run(w, c)
+}
+
+// run executes a decoded call.
+func (h *Handler) run(w http.ResponseWriter, c *call) {
+	r := c.r
 	if p := strings.Trim(r.URL.Path, "/"); p != "" {
 		c.pathURL = "http://" + r.Host + "/" + p
 	}

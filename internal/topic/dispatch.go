@@ -1,0 +1,295 @@
+package topic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/abanico/abanico/internal/filter"
+	"github.com/abanico/abanico/internal/queue"
+	"github.com/abanico/abanico/internal/snssign"
+)
+
+// snsSenderID is the SenderId of messages SNS puts into queues.
+const snsSenderID = "AIDAABANICOSNSSERVICE"
+
+// dispatchBatch is how many topic messages one dispatcher takes at a time.
+const dispatchBatch = 256
+
+// dispatchLoop fans out one shard's messages: it takes batches from the
+// shard's dispatch consumer, matches each message against its topic's
+// subscriptions, stores one copy per matching subscription (each with a
+// deterministic deduplication id, so a redelivered message never produces a
+// second copy), and then removes the message. Copies that can never be
+// delivered (the queue is gone, the message does not fit it) go to the
+// subscription's dead-letter queue, or are dropped and logged; copies that
+// failed for a reason worth retrying keep their message for a new attempt.
+func (s *Service) dispatchLoop(shard int) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+	stream := streamName(shard)
+	for ctx.Err() == nil {
+		msgs, err := s.eng.Fetch(ctx, stream, "dispatch", dispatchBatch, 5*time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("dispatch fetch", "stream", stream, "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if len(msgs) > 0 {
+			s.dispatch(ctx, msgs)
+		}
+	}
+}
+
+// published is a stored topic message, decoded.
+type published struct {
+	msg       *nats.Msg
+	id        string
+	ts        int64
+	subject   string
+	structure string
+	message   string
+	attrs     map[string]MessageAttribute
+	filterAt  map[string]filter.Attribute
+	signed    map[string]string // signature per signature version
+	perProto  map[string]string // MessageStructure=json bodies
+}
+
+func decodePublished(m *nats.Msg) *published {
+	p := &published{msg: m, id: m.Header.Get(hdrID), subject: m.Header.Get(hdrSubject),
+		structure: m.Header.Get(hdrStructure), message: string(m.Data)}
+	p.ts, _ = strconv.ParseInt(m.Header.Get(hdrTime), 10, 64)
+	if a := m.Header.Get(hdrAttrs); a != "" {
+		_ = json.Unmarshal([]byte(a), &p.attrs)
+	}
+	p.filterAt = make(map[string]filter.Attribute, len(p.attrs))
+	for k, a := range p.attrs {
+		v := a.StringValue
+		if a.BinaryValue != nil {
+			v = string(a.BinaryValue)
+		}
+		p.filterAt[k] = filter.Attribute{Type: a.DataType, Value: v}
+	}
+	if p.structure == "json" {
+		_ = json.Unmarshal(m.Data, &p.perProto)
+	}
+	return p
+}
+
+// messageFor is the message text a protocol receives.
+func (p *published) messageFor(protocol string) string {
+	if p.perProto != nil {
+		if m, ok := p.perProto[protocol]; ok {
+			return m
+		}
+		return p.perProto["default"]
+	}
+	return p.message
+}
+
+type copyRef struct {
+	pub *published
+	tg  *target
+}
+
+func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
+	var deliveries []queue.Delivery
+	var refs []copyRef
+	pubs := make([]*published, len(msgs))
+	for i, m := range msgs {
+		topicID := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+		r := s.route(topicID)
+		p := decodePublished(m)
+		pubs[i] = p
+		if r == nil || r.topic == nil {
+			continue // topic deleted
+		}
+		for _, tg := range r.subs {
+			if tg.policy != nil && !tg.policy.Match(p.messageFor(tg.sub.Protocol), p.filterAt) {
+				continue
+			}
+			d := s.sqsCopy(r.topic, tg, p)
+			deliveries = append(deliveries, d)
+			refs = append(refs, copyRef{pub: p, tg: tg})
+		}
+	}
+	retry := map[*published]bool{}
+	if len(deliveries) > 0 {
+		errs := s.queues.Deliver(ctx, deliveries)
+		var dead []queue.Delivery
+		var deadRefs []copyRef
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			var qe *queue.Error
+			if errors.As(err, &qe) && !qe.Server {
+				// Client-side failure: retrying cannot help.
+				if refs[i].tg.dlq != "" {
+					d := deliveries[i]
+					d.QueueArn = refs[i].tg.dlq
+					d.DedupID = "dlq." + d.DedupID
+					d.Attributes = withError(d.Attributes, qe)
+					dead = append(dead, d)
+					deadRefs = append(deadRefs, refs[i])
+				} else {
+					s.log.Warn("delivery failed, message dropped (no dead-letter queue)",
+						"subscription", refs[i].tg.arn, "message", refs[i].pub.id, "err", qe.Message)
+				}
+				continue
+			}
+			s.log.Warn("delivery failed, will retry", "subscription", refs[i].tg.arn, "err", err)
+			retry[refs[i].pub] = true
+		}
+		for i, err := range s.queues.Deliver(ctx, dead) {
+			if err != nil {
+				var qe *queue.Error
+				if errors.As(err, &qe) && !qe.Server {
+					s.log.Error("dead-letter queue refused the message, dropped",
+						"subscription", deadRefs[i].tg.arn, "dlq", deadRefs[i].tg.dlq, "err", qe.Message)
+					continue
+				}
+				retry[deadRefs[i].pub] = true
+			}
+		}
+	}
+	var acks []string
+	for _, p := range pubs {
+		if retry[p] {
+			_ = p.msg.NakWithDelay(time.Second)
+			continue
+		}
+		acks = append(acks, p.msg.Reply)
+	}
+	if err := s.eng.AckSync(ctx, acks, []byte("+ACK")); err != nil && ctx.Err() == nil {
+		s.log.Warn("dispatch ack", "err", err)
+	}
+}
+
+// withError adds the attributes SNS sets on a message it dead-letters.
+func withError(attrs map[string]queue.MessageAttribute, e *queue.Error) map[string]queue.MessageAttribute {
+	out := make(map[string]queue.MessageAttribute, len(attrs)+3)
+	for k, v := range attrs {
+		out[k] = v
+	}
+	out["ErrorCode"] = queue.MessageAttribute{DataType: "String", StringValue: e.Code}
+	out["ErrorMessage"] = queue.MessageAttribute{DataType: "String", StringValue: e.Message}
+	out["RequestID"] = queue.MessageAttribute{DataType: "String", StringValue: newUUID()}
+	return out
+}
+
+// sqsCopy is the queue message of one subscription: the raw message with
+// its attributes as SQS attributes, or the signed SNS envelope.
+func (s *Service) sqsCopy(t *Topic, tg *target, p *published) queue.Delivery {
+	d := queue.Delivery{QueueArn: tg.sub.Endpoint, Sender: snsSenderID, DedupID: p.id + "." + tg.sub.ID}
+	if tg.raw {
+		d.Body = p.messageFor("sqs")
+		if len(p.attrs) > 0 {
+			d.Attributes = make(map[string]queue.MessageAttribute, len(p.attrs))
+			for k, a := range p.attrs {
+				d.Attributes[k] = queue.MessageAttribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+			}
+		}
+		return d
+	}
+	d.Body = s.envelope(t, tg, p)
+	return d
+}
+
+// timestamp formats a publish time as SNS does (UTC, milliseconds).
+func timestamp(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// envelope renders the Notification JSON exactly in SNS's layout and order.
+// The signature covers fields that do not depend on the subscription, so it
+// is computed once per message and version.
+func (s *Service) envelope(t *Topic, tg *target, p *published) string {
+	version := t.Attributes["SignatureVersion"]
+	if version == "" {
+		version = snssign.SignatureVersion1
+	}
+	msg := p.messageFor(tg.sub.Protocol)
+	ts := timestamp(p.ts)
+	topicArn := s.TopicArn(t.Name)
+	if p.signed == nil {
+		p.signed = map[string]string{}
+	}
+	key := version + "|" + msg
+	sig, ok := p.signed[key]
+	if !ok {
+		var err error
+		sig, err = s.signer.Sign(snssign.Message{Type: snssign.TypeNotification, MessageId: p.id, TopicArn: topicArn,
+			Subject: p.subject, Message: msg, Timestamp: ts}, version)
+		if err != nil {
+			s.log.Error("sign notification", "err", err)
+		}
+		p.signed[key] = sig
+	}
+	var b []byte
+	field := func(name, value string, last bool) {
+		b = append(b, "  "...)
+		b = appendJSONString(b, name)
+		b = append(b, " : "...)
+		b = appendJSONString(b, value)
+		if !last {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, "{\n"...)
+	field("Type", "Notification", false)
+	field("MessageId", p.id, false)
+	field("TopicArn", topicArn, false)
+	if p.subject != "" {
+		field("Subject", p.subject, false)
+	}
+	field("Message", msg, false)
+	field("Timestamp", ts, false)
+	field("SignatureVersion", version, false)
+	field("Signature", sig, false)
+	field("SigningCertURL", s.opts.PublicURL+s.CertPath(), false)
+	field("UnsubscribeURL", s.opts.PublicURL+"/?Action=Unsubscribe&SubscriptionArn="+tg.arn, len(p.attrs) == 0)
+	if len(p.attrs) > 0 {
+		b = append(b, "  \"MessageAttributes\" : {\n"...)
+		names := sortedAttrNames(p.attrs)
+		for i, name := range names {
+			a := p.attrs[name]
+			value := a.StringValue
+			if a.BinaryValue != nil {
+				value = base64Std(a.BinaryValue)
+			}
+			b = append(b, "    "...)
+			b = appendJSONString(b, name)
+			b = append(b, ` : {"Type":`...)
+			b = appendJSONString(b, a.DataType)
+			b = append(b, `,"Value":`...)
+			b = appendJSONString(b, value)
+			b = append(b, '}')
+			if i < len(names)-1 {
+				b = append(b, ',')
+			}
+			b = append(b, '\n')
+		}
+		b = append(b, "  }\n"...)
+	}
+	b = append(b, '}')
+	return string(b)
+}
+
