@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
@@ -155,6 +156,16 @@ func StartCluster(t testing.TB, n int) []string {
 // SQS returns an official SQS client (AWS JSON protocol) for the endpoint.
 func SQS(endpoint string) *sqs.Client {
 	return sqs.New(sqs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient:   &http.Client{Timeout: 60 * time.Second},
+	})
+}
+
+// SNS returns an official SNS client for the endpoint.
+func SNS(endpoint string) *sns.Client {
+	return sns.New(sns.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),

@@ -139,6 +139,7 @@ Durability modes:
 	fl := cmd.Flags()
 	fl.StringVar(&configPath, "config", "", "YAML config file (keys are flag names)")
 	fl.StringVar(&cfg.Listen, "listen", "127.0.0.1:4566", "HTTP listen address (host:port)")
+	fl.StringVar(&cfg.PublicURL, "public-url", "", "base URL delivered messages link back to (SigningCertURL, UnsubscribeURL); default http://<listen address>")
 	fl.StringVar(&cfg.DataDir, "data-dir", "./abanico-data", "directory for the embedded engine's files")
 	fl.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
 	fl.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit AWS account id used in ARNs and queue URLs")

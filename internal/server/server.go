@@ -19,11 +19,16 @@ import (
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/sqsapi"
+	"github.com/abanico/abanico/internal/topic"
 )
 
 // Config is everything a server needs.
 type Config struct {
-	Listen    string
+	Listen string
+	// PublicURL is the base URL that delivered messages link back to
+	// (SigningCertURL, UnsubscribeURL, SubscribeURL). Default: http:// plus
+	// the listen address (localhost for a wildcard host).
+	PublicURL string
 	DataDir   string
 	Region    string
 	AccountID string
@@ -103,6 +108,7 @@ type Server struct {
 	log    *slog.Logger
 	eng    *engine.Engine
 	queues *queue.Service
+	topics *topic.Service
 	http   *http.Server
 	ln     net.Listener
 	done   chan error
@@ -142,6 +148,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.eng.Close()
 		ln.Close()
 		return nil, fmt.Errorf("open queues: %w", err)
+	}
+	if s.cfg.PublicURL == "" {
+		s.cfg.PublicURL = defaultPublicURL(ln.Addr().String(), cfg.Listen)
+	}
+	s.topics, err = topic.New(ctx, s.eng, s.queues, topic.Options{
+		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
+		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now,
+	})
+	if err != nil {
+		s.queues.Close()
+		s.eng.Close()
+		ln.Close()
+		return nil, fmt.Errorf("open topics: %w", err)
 	}
 	s.http = &http.Server{
 		Handler:           s.routes(),
@@ -194,11 +213,25 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ready"}`))
 }
 
+// defaultPublicURL derives the base URL from the listen address: the
+// configured host (localhost when it is a wildcard) and the bound port.
+func defaultPublicURL(bound, configured string) string {
+	host, _, _ := net.SplitHostPort(configured)
+	_, port, _ := net.SplitHostPort(bound)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // Addr is the listener's address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the base URL clients use.
 func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Topics is the topic service (for in-process use and tests).
+func (s *Server) Topics() *topic.Service { return s.topics }
 
 // Queues is the queue service (for in-process use and tests).
 func (s *Server) Queues() *queue.Service { return s.queues }
@@ -221,6 +254,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.log.Warn("http shutdown", "err", err)
 			_ = s.http.Close()
 		}
+		s.topics.Close()
 		s.queues.Close()
 		s.eng.Close()
 		s.shutdownErr = err
