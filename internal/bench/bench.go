@@ -203,7 +203,21 @@ func Run(ctx context.Context, o Options, out io.Writer) (Result, error) {
 // spurious local failures), and static "test"/"test" credentials when the
 // default chain finds none (the usual setup for local emulators).
 func newClient(ctx context.Context, o Options, out io.Writer) (*sqs.Client, string, error) {
-	conns := o.Senders + o.Receivers + 8
+	cfg, err := loadConfig(ctx, o.Endpoint, o.Region, o.Senders+o.Receivers+8, out)
+	if err != nil {
+		return nil, "", err
+	}
+	client := sqs.NewFromConfig(cfg, func(so *sqs.Options) {
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	return client, cfg.Region, nil
+}
+
+// loadConfig builds the AWS configuration for a client with conns
+// connections to the endpoint.
+func loadConfig(ctx context.Context, endpoint, region string, conns int, out io.Writer) (aws.Config, error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = 2 * conns
 		t.MaxIdleConnsPerHost = conns
@@ -216,12 +230,12 @@ func newClient(ctx context.Context, o Options, out io.Writer) (*sqs.Client, stri
 			})
 		}),
 	}
-	if o.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(o.Region))
+	if region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, "", fmt.Errorf("bench: loading AWS config: %w", err)
+		return cfg, fmt.Errorf("bench: loading AWS config: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -230,12 +244,7 @@ func newClient(ctx context.Context, o Options, out io.Writer) (*sqs.Client, stri
 		fmt.Fprintf(out, "bench: no AWS credentials found (%s); using static credentials test/test\n", why)
 		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", ""))
 	}
-	client := sqs.NewFromConfig(cfg, func(so *sqs.Options) {
-		if o.Endpoint != "" {
-			so.BaseEndpoint = aws.String(o.Endpoint)
-		}
-	})
-	return client, cfg.Region, nil
+	return cfg, nil
 }
 
 // missingCredentials returns "" if the default credential chain yields keys,

@@ -18,7 +18,7 @@ func newBench(stdout io.Writer) *cobra.Command {
 		Use:   "bench",
 		Short: "Load tools that measure an endpoint",
 	}
-	cmd.AddCommand(newBenchSQS(stdout), newBenchQueues(stdout))
+	cmd.AddCommand(newBenchSQS(stdout), newBenchQueues(stdout), newBenchFanout(stdout))
 	return cmd
 }
 
@@ -92,5 +92,45 @@ func newBenchQueues(stdout io.Writer) *cobra.Command {
 	fl.IntVar(&o.Count, "count", 10000, "number of queues")
 	fl.IntVar(&o.Concurrency, "concurrency", 16, "parallel CreateQueue calls")
 	fl.BoolVar(&o.Delete, "delete", false, "delete the queues afterwards")
+	return cmd
+}
+
+func newBenchFanout(stdout io.Writer) *cobra.Command {
+	var (
+		o    bench.FanoutOptions
+		size string
+	)
+	cmd := &cobra.Command{
+		Use:   "fanout",
+		Short: "Measure SNS fanout: a topic with --subs queue subscriptions, --publishers publishing",
+		Long: `Measure an SNS/SQS endpoint's fanout: creates a topic with --subs queue
+subscriptions (raw delivery), publishes for --duration (Publish, or
+PublishBatch with --batch > 1), drains every queue with its own receivers,
+and prints the publish rate, the delivery rate (messages x subscriptions),
+end-to-end latency p50/p99 and errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := bench.ParseSize(size)
+			if err != nil {
+				return usageError{err}
+			}
+			o.Size = n
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := bench.RunFanout(ctx, o, stdout)
+			res.Print(stdout)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SNS/SQS endpoint URL")
+	fl.StringVar(&o.Region, "region", "", "signing region")
+	fl.IntVar(&o.Subs, "subs", 1, "queue subscriptions")
+	fl.IntVar(&o.Publishers, "publishers", 4, "concurrent publishers")
+	fl.IntVar(&o.ReceiversPerQueue, "receivers", 1, "receivers per queue")
+	fl.StringVar(&size, "size", "1KiB", "message size")
+	fl.IntVar(&o.Batch, "batch", 1, "messages per call (1: Publish, 2-10: PublishBatch)")
+	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the publish phase")
+	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
 	return cmd
 }

@@ -62,9 +62,9 @@ type writeRes struct {
 func (e *Engine) NewWriter(stream string) *Writer {
 	w := &Writer{
 		e: e, stream: stream,
-		in:    make(chan *writeReq, 4096),
-		stop:  make(chan struct{}),
-		sync:  e.ns != nil && e.cfg.Durability == Strict,
+		in:   make(chan *writeReq, 4096),
+		stop: make(chan struct{}),
+		sync: e.ns != nil && e.cfg.Durability == Strict,
 	}
 	w.wg.Add(1)
 	go w.loop()

@@ -333,6 +333,17 @@ func isDecimal(s string) bool {
 // with '.', and array elements at any depth all contribute to the same
 // path. ok is false when the body is not a single JSON object.
 func (p *Policy) bodyFields(body string) (fields map[string]*field, ok bool) {
+	obj, ok := decodeBodyObject(body)
+	if !ok {
+		return nil, false
+	}
+	fields = make(map[string]*field)
+	p.flatten(obj, "", fields)
+	return fields, true
+}
+
+// decodeBodyObject decodes a body that must be a single JSON object.
+func decodeBodyObject(body string) (map[string]any, bool) {
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
 	var root any
@@ -343,15 +354,17 @@ func (p *Policy) bodyFields(body string) (fields map[string]*field, ok bool) {
 		return nil, false
 	}
 	obj, isObj := root.(map[string]any)
-	if !isObj {
-		return nil, false
-	}
-	fields = make(map[string]*field)
-	p.flatten(obj, "", fields)
-	return fields, true
+	return obj, isObj
 }
 
 func (p *Policy) flatten(x any, path string, out map[string]*field) {
+	flattenPaths(x, path, p.paths, out)
+}
+
+// flattenPaths gathers into out the scalar values of x by dot-joined path,
+// descending only into paths listed in paths. Every dot-separated prefix of
+// a wanted path must be listed too (Parse guarantees it for a policy).
+func flattenPaths(x any, path string, paths map[string]struct{}, out map[string]*field) {
 	switch t := x.(type) {
 	case map[string]any:
 		for k, child := range t {
@@ -359,13 +372,13 @@ func (p *Policy) flatten(x any, path string, out map[string]*field) {
 			if path != "" {
 				cp = path + "." + k
 			}
-			if _, want := p.paths[cp]; want {
-				p.flatten(child, cp, out)
+			if _, want := paths[cp]; want {
+				flattenPaths(child, cp, paths, out)
 			}
 		}
 	case []any:
 		for _, e := range t {
-			p.flatten(e, path, out)
+			flattenPaths(e, path, paths, out)
 		}
 	default:
 		v, _ := jsonScalar(t)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/queue"
+	"github.com/abanico/abanico/internal/snsapi"
 	"github.com/abanico/abanico/internal/sqsapi"
 	"github.com/abanico/abanico/internal/topic"
 )
@@ -194,7 +196,33 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
-	mux.Handle("/", sqs)
+	sns := snsapi.New(s.topics, s.log)
+	cert := snsapi.CertHandler(s.topics)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == s.topics.CertPath():
+			cert.ServeHTTP(w, r)
+		case r.Header.Get("X-Amz-Target") != "":
+			sqs.ServeHTTP(w, r) // AWS JSON protocol: SQS
+		default:
+			// Query protocol: SNS and SQS share it; the request says which.
+			body, err := io.ReadAll(io.LimitReader(r.Body, sqsapi.MaxRequestBytes+1))
+			if err != nil || len(body) > sqsapi.MaxRequestBytes {
+				http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+				return
+			}
+			form, err := sqsapi.ParseForm(r, body)
+			if err != nil {
+				http.Error(w, "malformed form-encoded request", http.StatusBadRequest)
+				return
+			}
+			if snsapi.IsSNSRequest(r, form) {
+				sns.ServeForm(w, r, form)
+				return
+			}
+			sqs.ServeForm(w, r, form)
+		}
+	}))
 	return mux
 }
 

@@ -292,4 +292,3 @@ func (s *Service) envelope(t *Topic, tg *target, p *published) string {
 	b = append(b, '}')
 	return string(b)
 }
-

@@ -86,7 +86,7 @@ const (
 	subjectPre  = "abt"
 )
 
-func streamName(shard int) string { return fmt.Sprintf("%s_%d", streamPre, shard) }
+func streamName(shard int) string  { return fmt.Sprintf("%s_%d", streamPre, shard) }
 func topicSubject(t *Topic) string { return fmt.Sprintf("%s.%d.%s", subjectPre, t.Shard, t.ID) }
 
 // New opens the topic service and starts its dispatchers.
