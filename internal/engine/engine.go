@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,18 +149,35 @@ func (e *Engine) startEmbedded(ctx context.Context) error {
 	if !ns.ReadyForConnections(deadline) {
 		return errors.New("embedded nats-server did not become ready")
 	}
-	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns), nats.Name("abanico"),
-		nats.MaxReconnects(-1))
+	nc, err := e.dial("abanico")
 	if err != nil {
-		return fmt.Errorf("connect to embedded nats-server: %w", err)
+		return err
 	}
 	e.nc = nc
 	return nil
 }
 
-func (e *Engine) connectExternal(ctx context.Context) error {
+// dial opens another connection to the engine (the embedded server or the
+// external cluster). Writers get their own, so that a burst on one (a
+// fanout writing many copies) never queues another's traffic behind it.
+func (e *Engine) dial(name string) (*nats.Conn, error) {
+	if e.ns != nil {
+		nc, err := nats.Connect(e.ns.ClientURL(), nats.InProcessServer(e.ns), nats.Name(name), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fmt.Errorf("connect to embedded nats-server: %w", err)
+		}
+		return nc, nil
+	}
+	nc, err := nats.Connect(strings.Join(e.cfg.URLs, ","), e.externalOptions(name)...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %v: %w", e.cfg.URLs, err)
+	}
+	return nc, nil
+}
+
+func (e *Engine) externalOptions(name string) []nats.Option {
 	opts := []nats.Option{
-		nats.Name("abanico"),
+		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.RetryOnFailedConnect(false),
@@ -174,19 +192,21 @@ func (e *Engine) connectExternal(ctx context.Context) error {
 		opts = append(opts, nats.Token(e.cfg.Token))
 	}
 	if e.cfg.NKeyFile != "" {
-		o, err := nats.NkeyOptionFromSeed(e.cfg.NKeyFile)
-		if err != nil {
+		if o, err := nats.NkeyOptionFromSeed(e.cfg.NKeyFile); err == nil {
+			opts = append(opts, o)
+		}
+	}
+	return opts
+}
+
+func (e *Engine) connectExternal(ctx context.Context) error {
+	if e.cfg.NKeyFile != "" {
+		if _, err := nats.NkeyOptionFromSeed(e.cfg.NKeyFile); err != nil {
 			return fmt.Errorf("nkey %s: %w", e.cfg.NKeyFile, err)
 		}
-		opts = append(opts, o)
 	}
-	url := ""
-	for i, u := range e.cfg.URLs {
-		if i > 0 {
-			url += ","
-		}
-		url += u
-	}
+	url := strings.Join(e.cfg.URLs, ",")
+	opts := e.externalOptions("abanico")
 	var lastErr error
 	for {
 		nc, err := nats.Connect(url, opts...)

@@ -39,6 +39,8 @@ const writeTimeout = 30 * time.Second
 // and the number of writes per fsync grows with concurrency.
 type Writer struct {
 	e      *Engine
+	nc     *nats.Conn // the writer's own connection
+	js     jetstream.JetStream
 	stream string
 	in     chan *writeReq
 	stop   chan struct{}
@@ -58,23 +60,34 @@ type writeRes struct {
 	err  error
 }
 
-// NewWriter starts a writer for a stream. Close it when done.
-func (e *Engine) NewWriter(stream string) *Writer {
+// NewWriter starts a writer for a stream, on a connection of its own.
+// Close it when done.
+func (e *Engine) NewWriter(stream string) (*Writer, error) {
+	nc, err := e.dial("abanico-writer-" + stream)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("jetstream context: %w", err)
+	}
 	w := &Writer{
-		e: e, stream: stream,
+		e: e, nc: nc, js: js, stream: stream,
 		in:   make(chan *writeReq, 4096),
 		stop: make(chan struct{}),
 		sync: e.ns != nil && e.cfg.Durability == Strict,
 	}
 	w.wg.Add(1)
 	go w.loop()
-	return w
+	return w, nil
 }
 
 // Close stops the writer after the writes already queued are stored.
 func (w *Writer) Close() {
 	w.closeOnce.Do(func() { close(w.stop) })
 	w.wg.Wait()
+	w.nc.Close()
 }
 
 // ErrClosed is returned by Write after Close.
@@ -168,7 +181,7 @@ func (w *Writer) commit(batch []*writeReq) {
 func (w *Writer) publish(recs []Record) ([]uint64, error) {
 	futs := make([]jetstream.PubAckFuture, len(recs))
 	for i, r := range recs {
-		f, err := w.e.js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Header: r.Header, Data: r.Data})
+		f, err := w.js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Header: r.Header, Data: r.Data})
 		if err != nil {
 			return nil, fmt.Errorf("publish to %s: %w", r.Subject, err)
 		}

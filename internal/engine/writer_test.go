@@ -34,7 +34,10 @@ func TestWriterGroupsConcurrentWrites(t *testing.T) {
 	for _, d := range []Durability{Strict, Relaxed} {
 		t.Run(string(d), func(t *testing.T) {
 			e := openTest(t, d)
-			w := e.NewWriter("T")
+			w, err := e.NewWriter("T")
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer w.Close()
 			ctx := context.Background()
 			var wg sync.WaitGroup
@@ -98,7 +101,10 @@ func BenchmarkWriter(b *testing.B) {
 		for _, conc := range []int{1, 8, 64} {
 			b.Run(fmt.Sprintf("%s/writers=%d", d, conc), func(b *testing.B) {
 				e := openTest(b, d)
-				w := e.NewWriter("T")
+				w, err := e.NewWriter("T")
+				if err != nil {
+					b.Fatal(err)
+				}
 				defer w.Close()
 				data := make([]byte, 1024)
 				b.SetParallelism(conc)
@@ -122,7 +128,10 @@ func BenchmarkWriterBatch10(b *testing.B) {
 		for _, conc := range []int{1, 2, 4} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", d, conc*2), func(b *testing.B) {
 				e := openTest(b, d)
-				w := e.NewWriter("T")
+				w, err := e.NewWriter("T")
+				if err != nil {
+					b.Fatal(err)
+				}
 				defer w.Close()
 				recs := make([]Record, 10)
 				for i := range recs {
@@ -148,7 +157,10 @@ func BenchmarkWriterBatch10(b *testing.B) {
 // and fsync the stream's block files where the embedded server keeps them.
 func TestStrictWritesSyncTheStreamFiles(t *testing.T) {
 	e := openTest(t, Strict)
-	w := e.NewWriter("T")
+	w, err := e.NewWriter("T")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer w.Close()
 	if _, err := w.Write(context.Background(), []Record{{Subject: "t.s", Data: []byte("x")}}); err != nil {
 		t.Fatal(err)

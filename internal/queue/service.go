@@ -156,7 +156,11 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Service, error
 		if _, err := s.js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
 		}
-		s.writers = append(s.writers, eng.NewWriter(cfg.Name))
+		w, err := eng.NewWriter(cfg.Name)
+		if err != nil {
+			return nil, err
+		}
+		s.writers = append(s.writers, w)
 	}
 	reg, err := registry.Open[Queue](ctx, eng, kvBucket, s.log, nil)
 	if err != nil {

@@ -44,6 +44,7 @@ type Config struct {
 	Replicas     int
 	Durability   string
 	QueueShards  int
+	TopicShards  int
 	// QueueSweepInterval is how often expired messages are deleted
 	// (default 1 min).
 	QueueSweepInterval time.Duration
@@ -156,7 +157,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.topics, err = topic.New(ctx, s.eng, s.queues, topic.Options{
 		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
-		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now,
+		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now, Shards: cfg.TopicShards,
 	})
 	if err != nil {
 		s.queues.Close()

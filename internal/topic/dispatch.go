@@ -112,6 +112,7 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 	var deliveries []queue.Delivery
 	var refs []copyRef
 	pubs := make([]*published, len(msgs))
+	var matched []int
 	for i, m := range msgs {
 		topicID := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 		r := s.route(topicID)
@@ -120,10 +121,10 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 		if r == nil || r.topic == nil {
 			continue // topic deleted
 		}
-		for _, tg := range r.subs {
-			if tg.policy != nil && !tg.policy.Match(p.messageFor(tg.sub.Protocol), p.filterAt) {
-				continue
-			}
+		// Every subscription is sqs for now: one body serves the matcher.
+		matched = r.set.Match(matched[:0], p.messageFor("sqs"), p.filterAt)
+		for _, idx := range matched {
+			tg := r.subs[idx]
 			d := s.sqsCopy(r.topic, tg, p)
 			deliveries = append(deliveries, d)
 			refs = append(refs, copyRef{pub: p, tg: tg})

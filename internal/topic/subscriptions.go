@@ -227,7 +227,7 @@ func (s *Service) subChanged(id string, sub *Subscription) {
 		for i, tg := range r.subs {
 			if tg.sub.ID == id {
 				subs := append(append([]*target(nil), r.subs[:i]...), r.subs[i+1:]...)
-				s.routes[topicID] = &route{topic: r.topic, subs: subs}
+				s.routes[topicID] = newRoute(r.topic, subs)
 				break
 			}
 		}
@@ -242,7 +242,7 @@ func (s *Service) subChanged(id string, sub *Subscription) {
 	if r == nil {
 		r = &route{}
 	}
-	s.routes[sub.TopicID] = &route{topic: r.topic, subs: append(append([]*target(nil), r.subs...), tg)}
+	s.routes[sub.TopicID] = newRoute(r.topic, append(append([]*target(nil), r.subs...), tg))
 }
 
 // topicChanged records the topic a route belongs to.
@@ -261,7 +261,7 @@ func (s *Service) topicChanged(name string, t *Topic) {
 	if r == nil {
 		r = &route{}
 	}
-	s.routes[t.ID] = &route{topic: t, subs: r.subs}
+	s.routes[t.ID] = newRoute(t, r.subs)
 }
 
 // rebuildAll builds every route from the registries (at start).
@@ -282,6 +282,9 @@ func (s *Service) rebuildAll() {
 		}
 		r.subs = append(r.subs, s.target(sub))
 		subTopic[sub.ID] = sub.TopicID
+	}
+	for id, r := range routes {
+		routes[id] = newRoute(r.topic, r.subs)
 	}
 	s.mu.Lock()
 	s.routes = routes
