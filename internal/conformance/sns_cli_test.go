@@ -89,4 +89,3 @@ func TestAWSCLISNS(t *testing.T) {
 		}
 	}
 }
-
