@@ -442,16 +442,8 @@ func (s *Service) GetTopicAttributes(ctx context.Context, topicArn string) (map[
 	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
 		out["EffectiveDeliveryPolicy"] = dp
 	}
-	confirmed, pending := 0, 0
-	for _, sub := range s.subs.List("") {
-		if sub.TopicID == t.ID {
-			if sub.Pending {
-				pending++
-			} else {
-				confirmed++
-			}
-		}
-	}
+	// Every subscription kind served so far is confirmed at once.
+	confirmed, pending := len(s.topicSubs(t.ID)), 0
 	out["SubscriptionsConfirmed"] = fmt.Sprint(confirmed)
 	out["SubscriptionsPending"] = fmt.Sprint(pending)
 	return out, nil
@@ -624,11 +616,7 @@ func (s *Service) ListSubscriptionsByTopic(topicArn string) ([]*Subscription, er
 	if e != nil {
 		return nil, e
 	}
-	var out []*Subscription
-	for _, sub := range s.subs.List("") {
-		if sub.TopicID == t.ID {
-			out = append(out, sub)
-		}
-	}
+	out := s.topicSubs(t.ID)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }

@@ -98,8 +98,8 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 	if e != nil {
 		return nil, e
 	}
-	for _, sub := range s.subs.List("") {
-		if sub.TopicID == t.ID && sub.Protocol == protocol && sub.Endpoint == endpoint {
+	for _, sub := range s.topicSubs(t.ID) {
+		if sub.Protocol == protocol && sub.Endpoint == endpoint {
 			for k, v := range norm {
 				if sub.Attributes[k] != v {
 					return nil, invalidParameter("Attributes Reason: Subscription already exists with different attributes")
@@ -313,6 +313,19 @@ func (s *Service) target(sub *Subscription) *target {
 		tg.dlq = v.DeadLetterTargetArn
 	}
 	return tg
+}
+
+// topicSubs returns a topic's subscriptions from the routing index.
+func (s *Service) topicSubs(topicID string) []*Subscription {
+	r := s.route(topicID)
+	if r == nil {
+		return nil
+	}
+	out := make([]*Subscription, len(r.subs))
+	for i, tg := range r.subs {
+		out[i] = tg.sub
+	}
+	return out
 }
 
 func (s *Service) route(topicID string) *route {
