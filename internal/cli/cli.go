@@ -146,6 +146,8 @@ Durability modes:
 	fl.StringVar(&cfg.Durability, "durability", "strict", "strict (fsync before every answer, group committed) or relaxed (fsync every second)")
 	fl.IntVar(&cfg.QueueShards, "queue-shards", 1, "number of JetStream streams queues are spread over (fixed once data exists)")
 	fl.IntVar(&cfg.TopicShards, "topic-shards", 1, "number of JetStream streams topics are spread over (fixed once data exists)")
+	fl.IntVar(&cfg.FilterMaxKeys, "filter-max-keys", 5, "most keys in an SNS filter policy (AWS: 5)")
+	fl.IntVar(&cfg.FilterMaxCombinations, "filter-max-combinations", 150, "most value combinations in an SNS filter policy (AWS: 150)")
 	fl.BoolVar(&cfg.Pprof, "pprof", false, "serve Go profiling endpoints under /debug/pprof/")
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")

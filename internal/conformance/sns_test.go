@@ -57,6 +57,39 @@ var snsCases = []struct {
 	{"PublishBatch", testPublishBatch},
 	{"TopicsAndSubscriptionsAPI", testTopicAPI},
 	{"Unsubscribe", testUnsubscribe},
+	{"UnsubscribeURL", testUnsubscribeURL},
+}
+
+// testUnsubscribeURL follows the UnsubscribeURL of a delivered envelope
+// with a plain GET, as a subscriber would.
+func testUnsubscribeURL(t *testing.T, e *snsEnv) {
+	name := qname(t)
+	topicArn := e.topic(t, name, nil)
+	u, sub := e.queueFor(t, topicArn, name, nil)
+	e.sns.Publish(ctxT(t), &sns.PublishInput{TopicArn: &topicArn, Message: aws.String("first")})
+	msgs := e.collect(t, u, 1, 10*time.Second)
+	if len(msgs) != 1 {
+		t.Fatal("no envelope")
+	}
+	var env envelope
+	json.Unmarshal([]byte(*msgs[0].Body), &env)
+	if !strings.Contains(env.UnsubscribeURL, sub) {
+		t.Fatalf("UnsubscribeURL %s does not name %s", env.UnsubscribeURL, sub)
+	}
+	resp, err := http.Get(env.UnsubscribeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "UnsubscribeResponse") {
+		t.Fatalf("GET UnsubscribeURL: %d %s", resp.StatusCode, body)
+	}
+	_, err = e.sns.GetSubscriptionAttributes(ctxT(t), &sns.GetSubscriptionAttributesInput{SubscriptionArn: &sub})
+	var nf *snstypes.NotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("subscription still exists after the UnsubscribeURL: %v", err)
+	}
 }
 
 // queueFor creates a queue and subscribes it to topic.
@@ -438,4 +471,20 @@ func testUnsubscribe(t *testing.T, e *snsEnv) {
 		t.Fatal("unsubscribed queue still receives")
 	}
 	_ = context.Background
+}
+
+// TestFilterLimitsConfigurable raises the key limit of filter policies.
+func TestFilterLimitsConfigurable(t *testing.T) {
+	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) { c.FilterMaxKeys = 6 })
+	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	topicArn := e.topic(t, "limits", nil)
+	six := `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"]}`
+	e.queueFor(t, topicArn, "limits-q", map[string]string{"FilterPolicy": six})
+	seven := `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"],"g":["1"]}`
+	_, err := e.sns.Subscribe(ctxT(t), &sns.SubscribeInput{TopicArn: &topicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:other"), Attributes: map[string]string{"FilterPolicy": seven}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameter" || !strings.Contains(ae.ErrorMessage(), "6 keys") {
+		t.Fatalf("seven keys with a limit of 6: %v", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/abanico/abanico/internal/engine"
+	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snsapi"
 	"github.com/abanico/abanico/internal/sqsapi"
@@ -45,6 +46,10 @@ type Config struct {
 	Durability   string
 	QueueShards  int
 	TopicShards  int
+	// FilterMaxKeys and FilterMaxCombinations bound filter policies
+	// (AWS: 5 and 150; zero means AWS's).
+	FilterMaxKeys         int
+	FilterMaxCombinations int
 	// QueueSweepInterval is how often expired messages are deleted
 	// (default 1 min).
 	QueueSweepInterval time.Duration
@@ -158,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.topics, err = topic.New(ctx, s.eng, s.queues, topic.Options{
 		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
 		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now, Shards: cfg.TopicShards,
+		FilterLimits: filter.Limits{MaxKeys: cfg.FilterMaxKeys, MaxCombinations: cfg.FilterMaxCombinations, AllowWildcard: true},
 	})
 	if err != nil {
 		s.queues.Close()
