@@ -2,17 +2,17 @@ package queue
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // MessageAttribute is a typed SQS message attribute. DataType is "String",
@@ -206,16 +206,8 @@ func MD5OfAttributes(attrs map[string]MessageAttribute) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// NewMessageID returns a random RFC 4122 version 4 UUID, the form SQS uses.
-func NewMessageID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// NewMessageID returns a new message id (a random UUID, as SQS uses).
+func NewMessageID() string { return uuid.New() }
 
 func encodeAttrs(attrs map[string]MessageAttribute) string {
 	if len(attrs) == 0 {

@@ -62,7 +62,7 @@ func ValidateBatchIDs(entryType string, ids []string) error {
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
-		if !validBatchID(id) {
+		if !ValidBatchID(id) {
 			return errorf(CodeInvalidBatchEntryID, "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
 		if seen[id] {
@@ -73,7 +73,9 @@ func ValidateBatchIDs(entryType string, ids []string) error {
 	return nil
 }
 
-func validBatchID(id string) bool {
+// ValidBatchID reports whether id is a valid batch entry id: 1 to 80
+// letters, digits, hyphens and underscores (SQS and SNS alike).
+func ValidBatchID(id string) bool {
 	if id == "" || len(id) > 80 {
 		return false
 	}

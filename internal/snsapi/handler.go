@@ -7,8 +7,6 @@ package snsapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/abanico/abanico/internal/awsproto"
 	"github.com/abanico/abanico/internal/topic"
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // Version is the SNS API version.
@@ -108,12 +107,7 @@ func credentialService(auth string) string {
 	return parts[len(parts)-2]
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func newRequestID() string { return uuid.New() }
 
 // ReadForm returns a query request's parameters: the URL query, plus a
 // form-encoded POST body (whose parameters win). It consumes the body.

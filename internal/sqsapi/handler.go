@@ -7,8 +7,6 @@ package sqsapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/abanico/abanico/internal/queue"
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // MaxRequestBytes bounds a request body (ten 1 MiB entries plus encoding).
@@ -62,12 +61,7 @@ func IsSQSRequest(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func newRequestID() string { return uuid.New() }
 
 // ServeHTTP decodes the request in whichever protocol it uses, runs the
 // action and answers in the same protocol.

@@ -13,6 +13,7 @@ import (
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snssign"
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // snsSenderID is the SenderId of messages SNS puts into queues.
@@ -191,7 +192,7 @@ func withError(attrs map[string]queue.MessageAttribute, e *queue.Error) map[stri
 	}
 	out["ErrorCode"] = queue.MessageAttribute{DataType: "String", StringValue: e.Code}
 	out["ErrorMessage"] = queue.MessageAttribute{DataType: "String", StringValue: e.Message}
-	out["RequestID"] = queue.MessageAttribute{DataType: "String", StringValue: newUUID()}
+	out["RequestID"] = queue.MessageAttribute{DataType: "String", StringValue: uuid.New()}
 	return out
 }
 

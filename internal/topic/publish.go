@@ -2,9 +2,7 @@ package topic
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/queue"
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // Headers of a stored topic message.
@@ -26,15 +25,6 @@ const (
 
 // MaxMessageSize is SNS's limit on message plus attributes.
 const MaxMessageSize = 262144
-
-// newUUID returns a random version 4 UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
 
 func attrSize(attrs map[string]MessageAttribute) int {
 	n := 0
@@ -163,7 +153,7 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (string, error) 
 	if e := validatePublish(&in); e != nil {
 		return "", e
 	}
-	id := newUUID()
+	id := uuid.New()
 	if !s.hasSubscribers(t) {
 		return id, nil
 	}
@@ -189,7 +179,7 @@ func (s *Service) PublishBatch(ctx context.Context, topicArn string, in []Publis
 	seen := map[string]bool{}
 	total := 0
 	for _, m := range in {
-		if !validBatchID(m.ID) {
+		if !queue.ValidBatchID(m.ID) {
 			return nil, errorf(CodeInvalidBatchEntryID, "The Id of a batch entry in a batch request doesn't abide by the specification")
 		}
 		if seen[m.ID] {
@@ -210,7 +200,7 @@ func (s *Service) PublishBatch(ctx context.Context, topicArn string, in []Publis
 			res[i].Err = e
 			continue
 		}
-		res[i].MessageID = newUUID()
+		res[i].MessageID = uuid.New()
 		if store {
 			recs = append(recs, s.record(t, &in[i], res[i].MessageID))
 		}
@@ -221,16 +211,4 @@ func (s *Service) PublishBatch(ctx context.Context, topicArn string, in []Publis
 		}
 	}
 	return res, nil
-}
-
-func validBatchID(id string) bool {
-	if id == "" || len(id) > 80 {
-		return false
-	}
-	for _, r := range id {
-		if !(r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }

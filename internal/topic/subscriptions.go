@@ -10,6 +10,7 @@ import (
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/registry"
+	"github.com/abanico/abanico/internal/uuid"
 )
 
 // settableSub lists the attributes of Subscribe and SetSubscriptionAttributes.
@@ -109,7 +110,7 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 		}
 	}
 	sub := &Subscription{
-		ID: newUUID(), TopicName: t.Name, TopicID: t.ID, Protocol: protocol, Endpoint: endpoint,
+		ID: uuid.New(), TopicName: t.Name, TopicID: t.ID, Protocol: protocol, Endpoint: endpoint,
 		Attributes: norm, ConfirmationWasAuthenticated: true, Created: s.now().Unix(),
 	}
 	if err := s.subs.Create(ctx, sub.ID, sub); err != nil {
