@@ -107,12 +107,7 @@ func TestCrashLosesNoAcknowledgedSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "abanico")
-	build := exec.Command("go", "build", "-o", bin, "github.com/abanico/abanico/cmd/abanico")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	bin := buildBinary(t)
 	for _, mode := range []string{"strict", "relaxed"} {
 		t.Run(mode, func(t *testing.T) { crashOnce(t, bin, mode) })
 	}
@@ -141,18 +136,34 @@ func startChild(t *testing.T, bin, addr, dir, mode string) *exec.Cmd {
 	return nil
 }
 
-func crashOnce(t *testing.T, bin, mode string) {
-	dir := t.TempDir()
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
-	child := startChild(t, bin, addr, dir, mode)
-	defer func() { _ = child.Process.Kill(); _, _ = child.Process.Wait() }()
-	c := abanicotest.SQS("http://" + addr)
-	q, err := c.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("crash")})
+// buildBinary builds abanico for tests that run it as a child process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "abanico")
+	build := exec.Command("go", "build", "-o", bin, "github.com/abanico/abanico/cmd/abanico")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// loadUntilKill runs 8 workers calling send(worker, i) in a loop, kills
+// the child with SIGKILL after 1.5 s, and returns every body send reported
+// as acknowledged before that. send returning an error stops its worker.
+func loadUntilKill(t *testing.T, child *exec.Cmd, send func(ctx context.Context, w, i int) ([]string, error)) map[string]bool {
+	t.Helper()
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	stop := make(chan struct{})
@@ -167,20 +178,15 @@ func crashOnce(t *testing.T, bin, mode string) {
 					return
 				default:
 				}
-				var entries []types.SendMessageBatchRequestEntry
-				for j := 0; j < 5; j++ {
-					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), MessageBody: aws.String(fmt.Sprintf("w%d-%d-%d", w, i, j))})
-				}
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries})
+				bodies, err := send(ctx, w, i)
 				cancel()
 				if err != nil {
 					return // the server is gone
 				}
 				mu.Lock()
-				for _, s := range out.Successful {
-					n, _ := strconv.Atoi(*s.Id)
-					acked[*entries[n].MessageBody] = true
+				for _, b := range bodies {
+					acked[b] = true
 				}
 				mu.Unlock()
 			}
@@ -193,12 +199,39 @@ func crashOnce(t *testing.T, bin, mode string) {
 	_, _ = child.Process.Wait()
 	close(stop)
 	wg.Wait()
-	mu.Lock()
-	n := len(acked)
-	mu.Unlock()
-	if n == 0 {
-		t.Fatal("no send was acknowledged before the kill")
+	if len(acked) == 0 {
+		t.Fatal("nothing was acknowledged before the kill")
 	}
+	return acked
+}
+
+func crashOnce(t *testing.T, bin, mode string) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	child := startChild(t, bin, addr, dir, mode)
+	defer func() { _ = child.Process.Kill(); _, _ = child.Process.Wait() }()
+	c := abanicotest.SQS("http://" + addr)
+	q, err := c.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("crash")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := loadUntilKill(t, child, func(ctx context.Context, w, i int) ([]string, error) {
+		var entries []types.SendMessageBatchRequestEntry
+		for j := 0; j < 5; j++ {
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), MessageBody: aws.String(fmt.Sprintf("w%d-%d-%d", w, i, j))})
+		}
+		out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries})
+		if err != nil {
+			return nil, err
+		}
+		var bodies []string
+		for _, s := range out.Successful {
+			n, _ := strconv.Atoi(*s.Id)
+			bodies = append(bodies, *entries[n].MessageBody)
+		}
+		return bodies, nil
+	})
+	n := len(acked)
 	child2 := startChild(t, bin, addr, dir, mode)
 	defer func() { _ = child2.Process.Kill(); _, _ = child2.Process.Wait() }()
 	got := drain(t, abanicotest.SQS("http://"+addr), *q.QueueUrl, 2)

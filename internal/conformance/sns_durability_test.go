@@ -3,12 +3,7 @@ package conformance_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,55 +94,21 @@ func TestSNSCrashDuringPublish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "abanico")
-	build := exec.Command("go", "build", "-o", bin, "github.com/abanico/abanico/cmd/abanico")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	bin := buildBinary(t)
 	dir := t.TempDir()
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	child := startChild(t, bin, addr, dir, "strict")
 	defer func() { _ = child.Process.Kill(); _, _ = child.Process.Wait() }()
 	url := "http://" + addr
 	topicArn, urls := fanoutSetup(t, url, "crashfanout", 3)
 	sn := abanicotest.SNS(url)
-	var mu sync.Mutex
-	acked := map[string]bool{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body := fmt.Sprintf("w%d-%d", w, i)
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				_, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: &topicArn, Message: &body})
-				cancel()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				acked[body] = true
-				mu.Unlock()
-			}
-		}(w)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = child.Process.Wait()
-	close(stop)
-	wg.Wait()
+	acked := loadUntilKill(t, child, func(ctx context.Context, w, i int) ([]string, error) {
+		body := fmt.Sprintf("w%d-%d", w, i)
+		if _, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: &topicArn, Message: &body}); err != nil {
+			return nil, err
+		}
+		return []string{body}, nil
+	})
 	child2 := startChild(t, bin, addr, dir, "strict")
 	defer func() { _ = child2.Process.Kill(); _, _ = child2.Process.Wait() }()
 	c := abanicotest.SQS(url)
