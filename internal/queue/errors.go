@@ -1,29 +1,14 @@
 package queue
 
-import "fmt"
+import (
+	"fmt"
 
-// Error is a queue failure the client caused or must know about. Code is the
-// AWS SQS error name (the Smithy shape name, e.g. "QueueDoesNotExist"); the
-// protocol front ends translate it to each wire format.
-type Error struct {
-	Code    string
-	Message string
-	// Server marks failures that are not the caller's fault.
-	Server bool
-	// Cause is the underlying failure of a server error (logged, never
-	// shown to clients).
-	Cause error
-}
+	"github.com/abanico/abanico/internal/apierr"
+)
 
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
-	}
-	return e.Code + ": " + e.Message
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Cause }
+// Error is a queue failure the client caused or must know about; Code is
+// the SQS error shape name.
+type Error = apierr.Error
 
 // Error codes, named as SQS names them.
 const (

@@ -4,27 +4,15 @@
 // each subscription independently.
 package topic
 
-import "fmt"
+import (
+	"fmt"
 
-// Error is an SNS failure the client caused or must know about. Code is the
-// SNS error code (NotFound, InvalidParameter, ...).
-type Error struct {
-	Code    string
-	Message string
-	// Server marks failures that are not the caller's fault (HTTP 500).
-	Server bool
-	Cause  error
-}
+	"github.com/abanico/abanico/internal/apierr"
+)
 
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
-	}
-	return e.Code + ": " + e.Message
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Cause }
+// Error is an SNS failure the client caused or must know about; Code is
+// the SNS error code.
+type Error = apierr.Error
 
 // SNS error codes.
 const (
