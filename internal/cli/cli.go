@@ -110,6 +110,9 @@ Durability modes:
 				return usageError{err}
 			}
 			cfg.Logger = log
+			if cfg.HTTPBreakerFailures == 0 {
+				cfg.HTTPBreakerFailures = -1 // the flag's 0 turns the breaker off
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			s, err := server.Start(ctx, cfg)
@@ -149,6 +152,13 @@ Durability modes:
 	fl.IntVar(&cfg.FilterMaxKeys, "filter-max-keys", 5, "most keys in an SNS filter policy (AWS: 5)")
 	fl.IntVar(&cfg.FilterMaxCombinations, "filter-max-combinations", 150, "most value combinations in an SNS filter policy (AWS: 150)")
 	fl.BoolVar(&cfg.Pprof, "pprof", false, "serve Go profiling endpoints under /debug/pprof/")
+	fl.BoolVar(&cfg.HTTPDenyPrivate, "http-deny-private", false, "refuse http/https endpoints that resolve to loopback, private, link-local or cloud metadata addresses (turn on in production)")
+	fl.StringVar(&cfg.HTTPCAFile, "http-ca-file", "", "PEM bundle trusted for https endpoints, in addition to the system roots")
+	fl.BoolVar(&cfg.HTTPFollowRedirects, "http-follow-redirects", false, "follow redirects of http/https endpoints (each hop is checked)")
+	fl.DurationVar(&cfg.HTTPTimeout, "http-timeout", 15*time.Second, "timeout of one http/https delivery attempt")
+	fl.IntVar(&cfg.HTTPConcurrency, "http-concurrency", 16, "requests in flight per http/https subscription")
+	fl.IntVar(&cfg.HTTPBreakerFailures, "http-breaker-failures", 10, "consecutive failed attempts that open an endpoint's circuit (0 turns the breaker off)")
+	fl.DurationVar(&cfg.HTTPBreakerCooldown, "http-breaker-cooldown", 30*time.Second, "how long an open circuit waits before probing the endpoint")
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fl.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")

@@ -17,12 +17,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/filter"
+	"github.com/abanico/abanico/internal/nativeapi"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snsapi"
 	"github.com/abanico/abanico/internal/sqsapi"
 	"github.com/abanico/abanico/internal/topic"
+	"github.com/abanico/abanico/internal/webhook"
 )
 
 // Config is everything a server needs.
@@ -59,6 +62,30 @@ type Config struct {
 	// Pprof serves net/http/pprof under /debug/pprof/.
 	Pprof bool
 
+	// HTTPDenyPrivate refuses http/https endpoints that resolve to
+	// loopback, private, link-local or cloud metadata addresses, checked
+	// when connecting (so also after DNS changes and redirects). Off by
+	// default so that endpoints on localhost work during development.
+	HTTPDenyPrivate bool
+	// HTTPCAFile is a PEM bundle trusted for https endpoints in addition
+	// to the system roots.
+	HTTPCAFile string
+	// HTTPFollowRedirects follows redirects (each hop checked); default:
+	// a 3xx answer is the result.
+	HTTPFollowRedirects bool
+	// HTTPTimeout bounds one delivery attempt (default 15s, as SNS).
+	HTTPTimeout time.Duration
+	// HTTPConcurrency bounds the requests in flight per http/https
+	// subscription on this node (default 16).
+	HTTPConcurrency int
+	// HTTPBreakerFailures opens an endpoint's circuit after this many
+	// consecutive failed attempts (0: the default, 10; negative turns the
+	// breaker off).
+	HTTPBreakerFailures int
+	// HTTPBreakerCooldown is how long an open circuit waits before a probe
+	// (default 30s; doubles while probes fail, up to 5 min).
+	HTTPBreakerCooldown time.Duration
+
 	Logger *slog.Logger
 	// Now is the clock of queue semantics (retention, visibility); nil
 	// means time.Now. Tests inject one.
@@ -87,6 +114,18 @@ func (c *Config) Defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = 15 * time.Second
+	}
+	if c.HTTPConcurrency == 0 {
+		c.HTTPConcurrency = 16
+	}
+	if c.HTTPBreakerFailures == 0 {
+		c.HTTPBreakerFailures = delivery.DefaultBreakerConfig().Failures
+	}
+	if c.HTTPBreakerCooldown == 0 {
+		c.HTTPBreakerCooldown = delivery.DefaultBreakerConfig().Cooldown
 	}
 }
 
@@ -164,6 +203,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
 		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now, Shards: cfg.TopicShards,
 		FilterLimits: filter.Limits{MaxKeys: cfg.FilterMaxKeys, MaxCombinations: cfg.FilterMaxCombinations, AllowWildcard: true},
+		Webhook: webhook.Options{AllowPrivate: !cfg.HTTPDenyPrivate, CAFile: cfg.HTTPCAFile,
+			FollowRedirects: cfg.HTTPFollowRedirects, Timeout: cfg.HTTPTimeout},
+		EndpointConcurrency: cfg.HTTPConcurrency,
+		Breaker: &delivery.BreakerConfig{Failures: max(cfg.HTTPBreakerFailures, 0), Cooldown: cfg.HTTPBreakerCooldown,
+			MaxCooldown: max(cfg.HTTPBreakerCooldown, delivery.DefaultBreakerConfig().MaxCooldown)},
 	})
 	if err != nil {
 		s.queues.Close()
@@ -203,6 +247,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
+	mux.Handle("/v1/", nativeapi.New(s.topics, s.log))
 	sns := snsapi.New(s.topics, s.log)
 	cert := snsapi.CertHandler(s.topics)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

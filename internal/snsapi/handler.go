@@ -89,6 +89,13 @@ func IsSNSRequest(r *http.Request, form url.Values) bool {
 	return false
 }
 
+// signed reports whether a request carries AWS credentials: a SigV4
+// Authorization header or a presigned URL. Links followed from a message
+// (SubscribeURL, UnsubscribeURL) carry none.
+func signed(r *http.Request, form url.Values) bool {
+	return strings.Contains(r.Header.Get("Authorization"), "Credential=") || form.Get("X-Amz-Credential") != ""
+}
+
 // credentialService returns the service of a SigV4 credential scope
 // (Credential=AKID/20261126/us-east-1/sns/aws4_request) in an
 // Authorization header value, or "".
@@ -169,7 +176,7 @@ func (h *Handler) ServeForm(w http.ResponseWriter, r *http.Request, form url.Val
 		h.writeError(w, name, reqID, err)
 		return
 	}
-	out, err := act.run(h, r.Context(), in)
+	out, err := act.run(h, topic.WithAuthenticated(r.Context(), signed(r, form)), in)
 	if err != nil {
 		h.writeError(w, name, reqID, err)
 		return

@@ -71,9 +71,14 @@ type Subscription struct {
 	// Pending until confirmed (protocols that need confirmation).
 	Pending bool   `json:"pending,omitempty"`
 	Token   string `json:"token,omitempty"`
+	// TokenExpires is when Token stops confirming (unix milliseconds); an
+	// unconfirmed subscription is deleted then.
+	TokenExpires int64 `json:"tokenExpires,omitempty"`
 	// ConfirmationWasAuthenticated is true when confirmed through the API.
-	ConfirmationWasAuthenticated bool  `json:"confirmationWasAuthenticated,omitempty"`
-	Created                      int64 `json:"created"`
+	ConfirmationWasAuthenticated bool `json:"confirmationWasAuthenticated,omitempty"`
+	// AuthenticateOnUnsubscribe: only authenticated requests may delete it.
+	AuthenticateOnUnsubscribe bool  `json:"authenticateOnUnsubscribe,omitempty"`
+	Created                   int64 `json:"created"`
 }
 
 // MessageAttribute is an SNS message attribute: DataType String,

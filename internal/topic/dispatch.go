@@ -12,7 +12,6 @@ import (
 
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
-	"github.com/abanico/abanico/internal/snssign"
 	"github.com/abanico/abanico/internal/uuid"
 )
 
@@ -68,13 +67,13 @@ type published struct {
 	message   string
 	attrs     map[string]MessageAttribute
 	filterAt  map[string]filter.Attribute
-	signed    map[string]string // signature per signature version
 	perProto  map[string]string // MessageStructure=json bodies
+	control   string            // control message type ("" for a published message)
 }
 
 func decodePublished(m *nats.Msg) *published {
 	p := &published{msg: m, id: m.Header.Get(hdrID), subject: m.Header.Get(hdrSubject),
-		structure: m.Header.Get(hdrStructure), message: string(m.Data)}
+		structure: m.Header.Get(hdrStructure), message: string(m.Data), control: m.Header.Get(hdrControl)}
 	p.ts, _ = strconv.ParseInt(m.Header.Get(hdrTime), 10, 64)
 	if a := m.Header.Get(hdrAttrs); a != "" {
 		_ = json.Unmarshal([]byte(a), &p.attrs)
@@ -104,6 +103,17 @@ func (p *published) messageFor(protocol string) string {
 	return p.message
 }
 
+// messageKey names the text messageFor returns, for caching its signature.
+func (p *published) messageKey(protocol string) string {
+	if p.perProto != nil {
+		if _, ok := p.perProto[protocol]; ok {
+			return protocol
+		}
+		return "default"
+	}
+	return ""
+}
+
 type copyRef struct {
 	pub *published
 	tg  *target
@@ -119,13 +129,17 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 		r := s.route(topicID)
 		p := decodePublished(m)
 		pubs[i] = p
-		if r == nil || r.topic == nil {
-			continue // topic deleted
+		if r == nil || r.topic == nil || p.control != "" {
+			continue // topic deleted, or a message for one endpoint's cursor
 		}
-		// Every subscription is sqs for now: one body serves the matcher.
+		// Queue subscriptions are fanned out here; endpoint subscriptions
+		// (http/https) read the topic on cursors of their own.
 		matched = r.set.Match(matched[:0], p.messageFor("sqs"), p.filterAt)
 		for _, idx := range matched {
 			tg := r.subs[idx]
+			if tg.sub.Protocol != "sqs" {
+				continue
+			}
 			d := s.sqsCopy(r.topic, tg, p)
 			deliveries = append(deliveries, d)
 			refs = append(refs, copyRef{pub: p, tg: tg})
@@ -147,7 +161,7 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 					d := deliveries[i]
 					d.QueueArn = refs[i].tg.dlq
 					d.DedupID = "dlq." + d.DedupID
-					d.Attributes = withError(d.Attributes, qe)
+					d.Attributes = withError(d.Attributes, qe.Code, qe.Message)
 					dead = append(dead, d)
 					deadRefs = append(deadRefs, refs[i])
 				} else {
@@ -185,23 +199,24 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 }
 
 // withError adds the attributes SNS sets on a message it dead-letters.
-func withError(attrs map[string]queue.MessageAttribute, e *queue.Error) map[string]queue.MessageAttribute {
+func withError(attrs map[string]queue.MessageAttribute, code, message string) map[string]queue.MessageAttribute {
 	out := make(map[string]queue.MessageAttribute, len(attrs)+3)
 	for k, v := range attrs {
 		out[k] = v
 	}
-	out["ErrorCode"] = queue.MessageAttribute{DataType: "String", StringValue: e.Code}
-	out["ErrorMessage"] = queue.MessageAttribute{DataType: "String", StringValue: e.Message}
+	out["ErrorCode"] = queue.MessageAttribute{DataType: "String", StringValue: code}
+	out["ErrorMessage"] = queue.MessageAttribute{DataType: "String", StringValue: message}
 	out["RequestID"] = queue.MessageAttribute{DataType: "String", StringValue: uuid.New()}
 	return out
 }
 
 // sqsCopy is the queue message of one subscription: the raw message with
-// its attributes as SQS attributes, or the signed SNS envelope.
+// its attributes as SQS attributes, or the signed SNS envelope. For an
+// endpoint subscription it is what its dead-letter queue receives.
 func (s *Service) sqsCopy(t *Topic, tg *target, p *published) queue.Delivery {
 	d := queue.Delivery{QueueArn: tg.sub.Endpoint, Sender: snsSenderID, DedupID: p.id + "." + tg.sub.ID}
 	if tg.raw {
-		d.Body = p.messageFor("sqs")
+		d.Body = p.messageFor(tg.sub.Protocol)
 		if len(p.attrs) > 0 {
 			d.Attributes = make(map[string]queue.MessageAttribute, len(p.attrs))
 			for k, a := range p.attrs {
@@ -212,85 +227,4 @@ func (s *Service) sqsCopy(t *Topic, tg *target, p *published) queue.Delivery {
 	}
 	d.Body = s.envelope(t, tg, p)
 	return d
-}
-
-// timestamp formats a publish time as SNS does (UTC, milliseconds).
-func timestamp(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-// envelope renders the Notification JSON exactly in SNS's layout and order.
-// The signature covers fields that do not depend on the subscription, so it
-// is computed once per message and version.
-func (s *Service) envelope(t *Topic, tg *target, p *published) string {
-	version := t.Attributes["SignatureVersion"]
-	if version == "" {
-		version = snssign.SignatureVersion1
-	}
-	msg := p.messageFor(tg.sub.Protocol)
-	ts := timestamp(p.ts)
-	topicArn := s.TopicArn(t.Name)
-	if p.signed == nil {
-		p.signed = map[string]string{}
-	}
-	key := version + "|" + msg
-	sig, ok := p.signed[key]
-	if !ok {
-		var err error
-		sig, err = s.signer.Sign(snssign.Message{Type: snssign.TypeNotification, MessageId: p.id, TopicArn: topicArn,
-			Subject: p.subject, Message: msg, Timestamp: ts}, version)
-		if err != nil {
-			s.log.Error("sign notification", "err", err)
-		}
-		p.signed[key] = sig
-	}
-	var b []byte
-	field := func(name, value string, last bool) {
-		b = append(b, "  "...)
-		b = appendJSONString(b, name)
-		b = append(b, " : "...)
-		b = appendJSONString(b, value)
-		if !last {
-			b = append(b, ',')
-		}
-		b = append(b, '\n')
-	}
-	b = append(b, "{\n"...)
-	field("Type", "Notification", false)
-	field("MessageId", p.id, false)
-	field("TopicArn", topicArn, false)
-	if p.subject != "" {
-		field("Subject", p.subject, false)
-	}
-	field("Message", msg, false)
-	field("Timestamp", ts, false)
-	field("SignatureVersion", version, false)
-	field("Signature", sig, false)
-	field("SigningCertURL", s.opts.PublicURL+s.CertPath(), false)
-	field("UnsubscribeURL", s.opts.PublicURL+"/?Action=Unsubscribe&SubscriptionArn="+tg.arn, len(p.attrs) == 0)
-	if len(p.attrs) > 0 {
-		b = append(b, "  \"MessageAttributes\" : {\n"...)
-		names := sortedAttrNames(p.attrs)
-		for i, name := range names {
-			a := p.attrs[name]
-			value := a.StringValue
-			if a.BinaryValue != nil {
-				value = base64Std(a.BinaryValue)
-			}
-			b = append(b, "    "...)
-			b = appendJSONString(b, name)
-			b = append(b, ` : {"Type":`...)
-			b = appendJSONString(b, a.DataType)
-			b = append(b, `,"Value":`...)
-			b = appendJSONString(b, value)
-			b = append(b, '}')
-			if i < len(names)-1 {
-				b = append(b, ',')
-			}
-			b = append(b, '\n')
-		}
-		b = append(b, "  }\n"...)
-	}
-	b = append(b, '}')
-	return string(b)
 }

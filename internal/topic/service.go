@@ -15,11 +15,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/registry"
 	"github.com/abanico/abanico/internal/snssign"
+	"github.com/abanico/abanico/internal/webhook"
 )
 
 // Options configure a Service.
@@ -41,8 +43,23 @@ type Options struct {
 	Retention time.Duration
 	// FilterLimits bound filter policies (AWS's by default).
 	FilterLimits filter.Limits
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Webhook configures HTTP/S delivery: endpoint protection, CA bundle,
+	// redirects and the per-attempt timeout.
+	Webhook webhook.Options
+	// EndpointConcurrency bounds the requests in flight, and the
+	// connections, of one http/https subscription on one node (default 16).
+	EndpointConcurrency int
+	// Breaker configures each endpoint's circuit breaker (nil: the
+	// default; Failures 0 turns it off).
+	Breaker *delivery.BreakerConfig
+	// AttemptLogSize is how many recent attempts each subscription keeps
+	// (default 100).
+	AttemptLogSize int
+	// TokenTTL is how long a confirmation token is valid and an
+	// unconfirmed subscription is kept (default 48h).
+	TokenTTL time.Duration
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service is the topic engine shared by every front end.
@@ -58,12 +75,22 @@ type Service struct {
 
 	topics *registry.Registry[Topic]
 	subs   *registry.Registry[Subscription]
+	// unsubscribed keeps deleted endpoint subscriptions by the token of
+	// their UnsubscribeConfirmation, which can restore them.
+	unsubscribed *registry.Registry[Subscription]
+	sigs         *sigCache
 
 	// routes: topic ID -> its confirmed subscriptions with compiled
 	// policies, rebuilt when a subscription or topic changes.
 	mu       sync.RWMutex
 	routes   map[string]*route
-	subTopic map[string]string // subscription ID -> topic ID, for routes
+	subTopic map[string]string        // subscription ID -> topic ID, for routes
+	pending  map[string]*Subscription // subscriptions awaiting confirmation
+
+	// workers deliver the endpoint subscriptions on this node.
+	wmu      sync.Mutex
+	workers  map[string]*endpointWorker
+	wstarted bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -94,11 +121,14 @@ type target struct {
 	policy *filter.Policy // nil: no filter
 	raw    bool
 	dlq    string // subscription dead-letter queue ARN
+	secret []byte // Standard Webhooks signing key (nil: not used)
 }
 
 const (
 	topicBucket = "abanico_topics"
 	subBucket   = "abanico_subscriptions"
+	// unsubscribedBucket: deleted endpoint subscriptions, by token.
+	unsubscribedBucket = "abanico_unsubscribed"
 	streamPre   = "ABANICO_T"
 	subjectPre  = "abt"
 )
@@ -126,6 +156,16 @@ func New(ctx context.Context, eng *engine.Engine, queues *queue.Service, opts Op
 	if opts.FilterLimits == (filter.Limits{}) {
 		opts.FilterLimits = filter.DefaultLimits()
 	}
+	if opts.EndpointConcurrency <= 0 {
+		opts.EndpointConcurrency = 16
+	}
+	if opts.Breaker == nil {
+		def := delivery.DefaultBreakerConfig()
+		opts.Breaker = &def
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
 	signer, err := snssign.LoadOrCreate(opts.DataDir + "/sns-signing")
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -133,6 +173,7 @@ func New(ctx context.Context, eng *engine.Engine, queues *queue.Service, opts Op
 	s := &Service{
 		eng: eng, js: eng.JetStream(), queues: queues, signer: signer, opts: opts,
 		log: opts.Logger, now: opts.Now, routes: map[string]*route{}, subTopic: map[string]string{}, stop: make(chan struct{}),
+		pending: map[string]*Subscription{}, workers: map[string]*endpointWorker{}, sigs: newSigCache(),
 	}
 	for i := 0; i < opts.Shards; i++ {
 		name := streamName(i)
@@ -179,7 +220,13 @@ func New(ctx context.Context, eng *engine.Engine, queues *queue.Service, opts Op
 	if s.topics, err = registry.Open[Topic](ctx, eng, topicBucket, s.log, s.topicChanged); err != nil {
 		return nil, err
 	}
+	if s.unsubscribed, err = registry.Open[Subscription](ctx, eng, unsubscribedBucket, s.log, nil); err != nil {
+		return nil, err
+	}
 	s.rebuildAll()
+	s.startWorkers()
+	s.wg.Add(1)
+	go s.expireLoop()
 	for i := 0; i < opts.Shards; i++ {
 		for j := 0; j < opts.Dispatchers; j++ {
 			s.wg.Add(1)
@@ -193,9 +240,11 @@ func New(ctx context.Context, eng *engine.Engine, queues *queue.Service, opts Op
 // are dispatched after a restart) and the writers.
 func (s *Service) Close() {
 	close(s.stop)
+	s.stopWorkers()
 	s.wg.Wait()
 	s.subs.Close()
 	s.topics.Close()
+	s.unsubscribed.Close()
 	for _, w := range s.writers {
 		w.Close()
 	}
@@ -386,7 +435,13 @@ func validateTopicAttribute(name, value string) (string, *Error) {
 		if len(value) > 100 {
 			return "", invalidParameter("DisplayName")
 		}
-	case "Policy", "DeliveryPolicy", "DataProtectionPolicy":
+	case "DeliveryPolicy":
+		if value != "" {
+			if _, err := delivery.ParseTopicPolicy(value); err != nil {
+				return "", invalidParameter("DeliveryPolicy: %s", err.Error())
+			}
+		}
+	case "Policy", "DataProtectionPolicy":
 		if value != "" {
 			var v map[string]any
 			if err := json.Unmarshal([]byte(value), &v); err != nil {
@@ -442,8 +497,8 @@ func (s *Service) GetTopicAttributes(ctx context.Context, topicArn string) (map[
 	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
 		out["EffectiveDeliveryPolicy"] = dp
 	}
-	// Every subscription kind served so far is confirmed at once.
-	confirmed, pending := len(s.topicSubs(t.ID)), 0
+	confirmed := len(s.topicSubs(t.ID))
+	pending := len(s.topicSubsWithPending(t.ID)) - confirmed
 	out["SubscriptionsConfirmed"] = fmt.Sprint(confirmed)
 	out["SubscriptionsPending"] = fmt.Sprint(pending)
 	return out, nil
@@ -616,7 +671,7 @@ func (s *Service) ListSubscriptionsByTopic(topicArn string) ([]*Subscription, er
 	if e != nil {
 		return nil, e
 	}
-	out := s.topicSubs(t.ID)
+	out := s.topicSubsWithPending(t.ID)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }

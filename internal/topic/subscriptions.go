@@ -7,21 +7,28 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/registry"
 	"github.com/abanico/abanico/internal/uuid"
+	"github.com/abanico/abanico/internal/webhook"
 )
 
 // settableSub lists the attributes of Subscribe and SetSubscriptionAttributes.
+// StandardWebhooksSecret is Abanico's own: a "whsec_" key with which
+// http/https deliveries are also signed the Standard Webhooks way.
 var settableSub = map[string]bool{
 	"RawMessageDelivery": true, "FilterPolicy": true, "FilterPolicyScope": true,
 	"RedrivePolicy": true, "DeliveryPolicy": true, "SubscriptionRoleArn": true,
+	attrWebhookSecret: true,
 }
+
+const attrWebhookSecret = "StandardWebhooksSecret"
 
 // validateSubAttributes checks a full attribute set (after a change) and
 // returns it normalized. subscribe selects the message form of Subscribe.
-func (s *Service) validateSubAttributes(attrs map[string]string, subscribe bool) (map[string]string, *Error) {
+func (s *Service) validateSubAttributes(protocol string, attrs map[string]string, subscribe bool) (map[string]string, *Error) {
 	out := map[string]string{}
 	for k, v := range attrs {
 		if !settableSub[k] {
@@ -53,9 +60,17 @@ func (s *Service) validateSubAttributes(attrs map[string]string, subscribe bool)
 			}
 		case "DeliveryPolicy":
 			if v != "" {
-				var m map[string]any
-				if err := json.Unmarshal([]byte(v), &m); err != nil {
-					return nil, invalidParameter("DeliveryPolicy: failed to parse JSON")
+				if _, err := delivery.ParseSubscriptionPolicy(v); err != nil {
+					return nil, invalidParameter("DeliveryPolicy: %s", err.Error())
+				}
+			}
+		case attrWebhookSecret:
+			if v != "" {
+				if !isEndpoint(protocol) {
+					return nil, invalidParameter("%s: only http and https subscriptions can be signed with Standard Webhooks", k)
+				}
+				if _, err := webhook.ParseSecret(v); err != nil {
+					return nil, invalidParameter("%s: %s", k, err.Error())
 				}
 			}
 		}
@@ -77,8 +92,10 @@ func (s *Service) validateSubAttributes(attrs map[string]string, subscribe bool)
 }
 
 // Subscribe subscribes an endpoint to a topic. SQS subscriptions are
-// confirmed at once. Subscribing the same endpoint again returns the
-// existing subscription when the attributes match.
+// confirmed at once; http/https subscriptions start pending, and their
+// endpoint is sent a SubscriptionConfirmation. Subscribing the same
+// endpoint again returns the existing subscription when the attributes
+// match (and sends a pending one's confirmation again).
 func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint string, attrs map[string]string) (*Subscription, error) {
 	t, e := s.topicByArn(topicArn)
 	if e != nil {
@@ -90,20 +107,29 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 		if _, _, _, ok := queue.ParseARN(endpoint); !ok {
 			return nil, invalidParameter("SQS endpoint ARN")
 		}
+	case "http", "https":
+		if err := webhook.CheckURL(endpoint, protocol, s.opts.Webhook.AllowPrivate); err != nil {
+			return nil, invalidParameter("Endpoint Reason: %s", err.Error())
+		}
 	case "":
 		return nil, invalidParameter("Protocol")
 	default:
 		return nil, invalidParameter("Protocol Reason: %s subscriptions are not supported yet", protocol)
 	}
-	norm, e := s.validateSubAttributes(attrs, true)
+	norm, e := s.validateSubAttributes(protocol, attrs, true)
 	if e != nil {
 		return nil, e
 	}
-	for _, sub := range s.topicSubs(t.ID) {
+	for _, sub := range s.topicSubsWithPending(t.ID) {
 		if sub.Protocol == protocol && sub.Endpoint == endpoint {
 			for k, v := range norm {
 				if sub.Attributes[k] != v {
 					return nil, invalidParameter("Attributes Reason: Subscription already exists with different attributes")
+				}
+			}
+			if sub.Pending {
+				if err := s.requestConfirmation(ctx, t, sub); err != nil {
+					return nil, internal(err)
 				}
 			}
 			return sub.clone(), nil
@@ -113,14 +139,34 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 		ID: uuid.New(), TopicName: t.Name, TopicID: t.ID, Protocol: protocol, Endpoint: endpoint,
 		Attributes: norm, ConfirmationWasAuthenticated: true, Created: s.now().Unix(),
 	}
+	if needsConfirmation(protocol) {
+		sub.Pending, sub.ConfirmationWasAuthenticated = true, false
+		sub.Token, sub.TokenExpires = newToken(), s.now().Add(s.opts.TokenTTL).UnixMilli()
+	}
+	if isEndpoint(protocol) {
+		if err := s.ensureCursor(ctx, t, sub.ID); err != nil {
+			return nil, internal(err)
+		}
+	}
 	if err := s.subs.Create(ctx, sub.ID, sub); err != nil {
+		if isEndpoint(protocol) {
+			s.deleteCursor(ctx, t.Shard, sub.ID)
+		}
 		return nil, internal(err)
 	}
-	s.log.Info("subscribed", "topic", t.Name, "protocol", protocol, "endpoint", endpoint)
+	if sub.Pending {
+		if err := s.requestConfirmation(ctx, t, sub); err != nil {
+			return nil, internal(err)
+		}
+	}
+	s.log.Info("subscribed", "topic", t.Name, "protocol", protocol, "endpoint", endpoint, "pending", sub.Pending)
 	return sub.clone(), nil
 }
 
-// ConfirmSubscription confirms a pending subscription by token.
+// ConfirmSubscription confirms a pending subscription by its token (the
+// API call, or a GET on SubscribeURL); ConfirmationWasAuthenticated
+// records which. A token from an UnsubscribeConfirmation restores the
+// deleted subscription. Tokens expire after Options.TokenTTL.
 func (s *Service) ConfirmSubscription(ctx context.Context, topicArn, token string, authenticateOnUnsubscribe bool) (*Subscription, error) {
 	t, e := s.topicByArn(topicArn)
 	if e != nil {
@@ -129,26 +175,60 @@ func (s *Service) ConfirmSubscription(ctx context.Context, topicArn, token strin
 	if token == "" {
 		return nil, invalidParameter("Token")
 	}
-	for _, sub := range s.subs.List("") {
-		if sub.TopicID == t.ID && sub.Token == token {
-			if !sub.Pending {
-				return sub.clone(), nil
-			}
-			v, err := s.subs.Modify(ctx, sub.ID, (*Subscription).clone, func(sub *Subscription) error {
-				sub.Pending = false
-				sub.ConfirmationWasAuthenticated = true
-				return nil
-			})
-			if err != nil {
-				return nil, internal(err)
-			}
-			return v, nil
+	auth := authenticated(ctx)
+	now := s.now().UnixMilli()
+	for _, sub := range s.topicSubsWithPending(t.ID) {
+		if sub.Token != token {
+			continue
 		}
+		if !sub.Pending {
+			return sub.clone(), nil
+		}
+		if now > sub.TokenExpires {
+			return nil, invalidParameter("Token Reason: the token has expired")
+		}
+		v, err := s.subs.Modify(ctx, sub.ID, (*Subscription).clone, func(sub *Subscription) error {
+			sub.Pending = false
+			sub.ConfirmationWasAuthenticated = auth
+			sub.AuthenticateOnUnsubscribe = authenticateOnUnsubscribe && auth
+			return nil
+		})
+		if err != nil {
+			return nil, internal(err)
+		}
+		s.log.Info("subscription confirmed", "topic", t.Name, "endpoint", sub.Endpoint, "authenticated", auth)
+		return v, nil
+	}
+	if old, _, ok := s.unsubscribed.Get(token); ok && old.TopicID == t.ID && now <= old.TokenExpires {
+		return s.restore(ctx, t, old, token, auth, authenticateOnUnsubscribe)
 	}
 	return nil, invalidParameter("Token")
 }
 
-// Unsubscribe deletes a subscription. Unsubscribing twice succeeds.
+// restore re-creates a subscription deleted by Unsubscribe, confirmed, on
+// a new cursor.
+func (s *Service) restore(ctx context.Context, t *Topic, old *Subscription, token string, auth, authOnUnsub bool) (*Subscription, error) {
+	sub := old.clone()
+	sub.ID = uuid.New()
+	sub.Pending, sub.ConfirmationWasAuthenticated, sub.AuthenticateOnUnsubscribe = false, auth, authOnUnsub && auth
+	sub.Token, sub.TokenExpires, sub.Created = token, 0, s.now().Unix()
+	if err := s.ensureCursor(ctx, t, sub.ID); err != nil {
+		return nil, internal(err)
+	}
+	if err := s.subs.Create(ctx, sub.ID, sub); err != nil {
+		s.deleteCursor(ctx, t.Shard, sub.ID)
+		return nil, internal(err)
+	}
+	if err := s.unsubscribed.Delete(ctx, token); err != nil {
+		s.log.Warn("forget unsubscribe token", "err", err)
+	}
+	s.log.Info("subscription restored", "topic", t.Name, "endpoint", sub.Endpoint)
+	return sub.clone(), nil
+}
+
+// Unsubscribe deletes a subscription. Unsubscribing twice succeeds. An
+// http/https endpoint is sent an UnsubscribeConfirmation whose SubscribeURL
+// restores the subscription until the token expires.
 func (s *Service) Unsubscribe(ctx context.Context, subscriptionArn string) error {
 	sub, e := s.subByArn(subscriptionArn)
 	if e != nil {
@@ -157,8 +237,19 @@ func (s *Service) Unsubscribe(ctx context.Context, subscriptionArn string) error
 		}
 		return e
 	}
+	if sub.AuthenticateOnUnsubscribe && !authenticated(ctx) {
+		return errorf(CodeAuthorizationError, "Unsubscribe of this subscription requires AWS authentication (AuthenticateOnUnsubscribe)")
+	}
 	if err := s.subs.Delete(ctx, sub.ID); err != nil {
 		return internal(err)
+	}
+	if isEndpoint(sub.Protocol) {
+		if t, _, ok := s.topics.Get(sub.TopicName); ok {
+			s.deleteCursor(ctx, t.Shard, sub.ID)
+			if !sub.Pending {
+				s.confirmUnsubscribe(ctx, t, sub)
+			}
+		}
 	}
 	s.log.Info("unsubscribed", "topic", sub.TopicName, "endpoint", sub.Endpoint)
 	return nil
@@ -187,6 +278,13 @@ func (s *Service) GetSubscriptionAttributes(ctx context.Context, subscriptionArn
 	if _, ok := sub.Attributes["FilterPolicy"]; ok && sub.Attributes["FilterPolicyScope"] == "" {
 		out["FilterPolicyScope"] = "MessageAttributes"
 	}
+	if isEndpoint(sub.Protocol) {
+		var topicDP string
+		if t, _, ok := s.topics.Get(sub.TopicName); ok {
+			topicDP = t.Attributes["DeliveryPolicy"]
+		}
+		out["EffectiveDeliveryPolicy"] = effectivePolicy(topicDP, sub.Attributes["DeliveryPolicy"]).SubscriptionJSON()
+	}
 	return out, nil
 }
 
@@ -201,7 +299,7 @@ func (s *Service) SetSubscriptionAttribute(ctx context.Context, subscriptionArn,
 	}
 	attrs := cloneMap(sub.Attributes)
 	attrs[name] = value
-	norm, e := s.validateSubAttributes(attrs, false)
+	norm, e := s.validateSubAttributes(sub.Protocol, attrs, false)
 	if e != nil {
 		return e
 	}
@@ -221,8 +319,17 @@ func (s *Service) SetSubscriptionAttribute(ctx context.Context, subscriptionArn,
 // subChanged keeps the dispatch routes current as subscriptions change,
 // on this node or on any other.
 func (s *Service) subChanged(id string, sub *Subscription) {
+	s.updateRoutes(id, sub)
+	s.syncWorker(id, sub)
+}
+
+func (s *Service) updateRoutes(id string, sub *Subscription) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.pending, id)
+	if sub != nil && sub.Pending {
+		s.pending[id] = sub
+	}
 	if topicID, ok := s.subTopic[id]; ok {
 		r := s.routes[topicID]
 		for i, tg := range r.subs {
@@ -272,8 +379,10 @@ func (s *Service) rebuildAll() {
 	for _, t := range s.topics.List("") {
 		routes[t.ID] = &route{topic: t}
 	}
+	pending := map[string]*Subscription{}
 	for _, sub := range s.subs.List("") {
 		if sub.Pending {
+			pending[sub.ID] = sub
 			continue
 		}
 		r := routes[sub.TopicID]
@@ -290,6 +399,7 @@ func (s *Service) rebuildAll() {
 	s.mu.Lock()
 	s.routes = routes
 	s.subTopic = subTopic
+	s.pending = pending
 	s.mu.Unlock()
 }
 
@@ -306,6 +416,9 @@ func (s *Service) target(sub *Subscription) *target {
 		}
 		tg.policy = pol
 	}
+	if k := sub.Attributes[attrWebhookSecret]; k != "" {
+		tg.secret, _ = webhook.ParseSecret(k)
+	}
 	if rp := sub.Attributes["RedrivePolicy"]; rp != "" {
 		var v struct {
 			DeadLetterTargetArn string `json:"deadLetterTargetArn"`
@@ -316,7 +429,21 @@ func (s *Service) target(sub *Subscription) *target {
 	return tg
 }
 
-// topicSubs returns a topic's subscriptions from the routing index.
+// topicSubsWithPending returns a topic's confirmed and pending
+// subscriptions.
+func (s *Service) topicSubsWithPending(topicID string) []*Subscription {
+	out := s.topicSubs(topicID)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, sub := range s.pending {
+		if sub.TopicID == topicID {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
+
+// topicSubs returns a topic's confirmed subscriptions from the routing index.
 func (s *Service) topicSubs(topicID string) []*Subscription {
 	r := s.route(topicID)
 	if r == nil {
