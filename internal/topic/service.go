@@ -129,8 +129,8 @@ const (
 	subBucket   = "abanico_subscriptions"
 	// unsubscribedBucket: deleted endpoint subscriptions, by token.
 	unsubscribedBucket = "abanico_unsubscribed"
-	streamPre   = "ABANICO_T"
-	subjectPre  = "abt"
+	streamPre          = "ABANICO_T"
+	subjectPre         = "abt"
 )
 
 func streamName(shard int) string  { return fmt.Sprintf("%s_%d", streamPre, shard) }
