@@ -388,3 +388,27 @@ func TestRunAgainstEndpoint(t *testing.T) {
 		t.Fatalf("want Sent>0, Deleted>0, Errors==0; got %+v", res)
 	}
 }
+
+// TestRunHTTPAndFanout runs the SNS load tools against a real server: every
+// published message reaches every subscription, enveloped and raw.
+func TestRunHTTPAndFanout(t *testing.T) {
+	url := startServer(t)
+	for _, raw := range []bool{false, true} {
+		res, err := RunHTTP(context.Background(), HTTPOptions{Endpoint: url, Subs: 2, Publishers: 2, Size: 100,
+			Raw: raw, Duration: 400 * time.Millisecond, Batch: 2, Progress: 100 * time.Millisecond}, nil)
+		if err != nil {
+			t.Fatalf("RunHTTP: %v", err)
+		}
+		if res.Published == 0 || res.Delivered != res.Published*2 || res.Errors != 0 || res.LatencyP50 <= 0 {
+			t.Fatalf("http raw=%v: %+v", raw, res)
+		}
+	}
+	res, err := RunFanout(context.Background(), FanoutOptions{Endpoint: url, Subs: 2, Publishers: 2, Size: 100,
+		Duration: 400 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatalf("RunFanout: %v", err)
+	}
+	if res.Published == 0 || res.Delivered != res.Published*2 || res.Errors != 0 {
+		t.Fatalf("fanout: %+v", res)
+	}
+}

@@ -126,45 +126,8 @@ func RunFanout(ctx context.Context, o FanoutOptions, out io.Writer) (FanoutResul
 
 	hist := NewHistogram()
 	var published, delivered, errs atomic.Int64
-	pad := strings.Repeat("x", max(0, o.Size-24))
 	start := time.Now()
-	deadline := start.Add(o.Duration)
-	var pubWG sync.WaitGroup
-	for p := 0; p < o.Publishers; p++ {
-		pubWG.Add(1)
-		go func() {
-			defer pubWG.Done()
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				body := "t=" + strconv.FormatInt(time.Now().UnixNano(), 10) + ";" + pad
-				if o.Batch == 1 {
-					if _, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: &body}); err != nil {
-						errs.Add(1)
-						continue
-					}
-					published.Add(1)
-					continue
-				}
-				entries := make([]snstypes.PublishBatchRequestEntry, o.Batch)
-				for i := range entries {
-					entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: &body}
-				}
-				r, err := sn.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: topic.TopicArn, PublishBatchRequestEntries: entries})
-				if err != nil {
-					errs.Add(int64(o.Batch))
-					continue
-				}
-				published.Add(int64(len(r.Successful)))
-				errs.Add(int64(len(r.Failed)))
-			}
-		}()
-	}
-	pubDone := make(chan struct{})
-	var pubElapsed time.Duration
-	go func() {
-		pubWG.Wait()
-		pubElapsed = time.Since(start)
-		close(pubDone)
-	}()
+	pubDone, pubElapsed := publish(ctx, sn, *topic.TopicArn, o.Publishers, o.Batch, o.Size, start.Add(o.Duration), &published, &errs)
 	var recvWG sync.WaitGroup
 	for _, u := range urls {
 		for r := 0; r < o.ReceiversPerQueue; r++ {
@@ -191,10 +154,8 @@ func RunFanout(ctx context.Context, o FanoutOptions, out io.Writer) (FanoutResul
 					}
 					var del []types.DeleteMessageBatchRequestEntry
 					for i, m := range out.Messages {
-						if ts, ok := strings.CutPrefix(*m.Body, "t="); ok {
-							if n, err := strconv.ParseInt(ts[:strings.IndexByte(ts, ';')], 10, 64); err == nil {
-								hist.Record(now.Sub(time.Unix(0, n)))
-							}
+						if at, ok := sentAt(*m.Body); ok {
+							hist.Record(now.Sub(at))
 						}
 						del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 					}
@@ -210,32 +171,105 @@ func RunFanout(ctx context.Context, o FanoutOptions, out io.Writer) (FanoutResul
 			}(u)
 		}
 	}
-	stopProgress := make(chan struct{})
-	if o.Progress > 0 {
-		go func() {
-			t := time.NewTicker(o.Progress)
-			defer t.Stop()
-			var lp, ld int64
-			last := start
-			for {
-				select {
-				case <-stopProgress:
-					return
-				case now := <-t.C:
-					p, d := published.Load(), delivered.Load()
-					dt := now.Sub(last).Seconds()
-					fmt.Fprintf(out, "%7.1fs  published %8.0f/s  delivered %9.0f/s  errors %d  p50 %s  p99 %s\n",
-						now.Sub(start).Seconds(), float64(p-lp)/dt, float64(d-ld)/dt, errs.Load(),
-						fmtDur(hist.Quantile(0.5)), fmtDur(hist.Quantile(0.99)))
-					lp, ld, last = p, d, now
-				}
-			}
-		}()
-	}
+	stopProgress := progress(out, o.Progress, start, &published, &delivered, &errs, hist)
 	recvWG.Wait()
 	close(stopProgress)
 	res.Published, res.Delivered, res.Errors = published.Load(), delivered.Load(), errs.Load()
-	res.PublishElapsed, res.Elapsed = pubElapsed, time.Since(start)
+	res.PublishElapsed, res.Elapsed = *pubElapsed, time.Since(start)
 	res.LatencyP50, res.LatencyP99, res.LatencyMax = hist.Quantile(0.5), hist.Quantile(0.99), hist.Max()
 	return res, ctx.Err()
+}
+
+// publish runs publishers that send timestamped messages of size bytes to
+// a topic until deadline (Publish, or PublishBatch when batch > 1). The
+// channel closes when all have stopped; the duration is then set.
+func publish(ctx context.Context, sn *sns.Client, topicArn string, publishers, batch, size int, deadline time.Time,
+	published, errs *atomic.Int64) (<-chan struct{}, *time.Duration) {
+	pad := strings.Repeat("x", max(0, size-24))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := 0; p < publishers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				body := "t=" + strconv.FormatInt(time.Now().UnixNano(), 10) + ";" + pad
+				if batch == 1 {
+					if _, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: &topicArn, Message: &body}); err != nil {
+						errs.Add(1)
+						continue
+					}
+					published.Add(1)
+					continue
+				}
+				entries := make([]snstypes.PublishBatchRequestEntry, batch)
+				for i := range entries {
+					entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: &body}
+				}
+				r, err := sn.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: &topicArn, PublishBatchRequestEntries: entries})
+				if err != nil {
+					errs.Add(int64(batch))
+					continue
+				}
+				published.Add(int64(len(r.Successful)))
+				errs.Add(int64(len(r.Failed)))
+			}
+		}()
+	}
+	done := make(chan struct{})
+	elapsed := new(time.Duration)
+	go func() {
+		wg.Wait()
+		*elapsed = time.Since(start)
+		close(done)
+	}()
+	return done, elapsed
+}
+
+// sentAt reads the publish time a publisher embedded ("t=<unix ns>;") in a
+// message or in an envelope that carries it.
+func sentAt(body string) (time.Time, bool) {
+	i := strings.Index(body, "t=")
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := body[i+2:]
+	j := strings.IndexByte(rest, ';')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(rest[:j], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// progress prints a line every interval until the returned channel is
+// closed (nothing when interval is 0).
+func progress(out io.Writer, interval time.Duration, start time.Time, published, delivered, errs *atomic.Int64, hist *Histogram) chan struct{} {
+	stop := make(chan struct{})
+	if interval <= 0 {
+		return stop
+	}
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var lp, ld int64
+		last := start
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				p, d := published.Load(), delivered.Load()
+				dt := now.Sub(last).Seconds()
+				fmt.Fprintf(out, "%7.1fs  published %8.0f/s  delivered %9.0f/s  errors %d  p50 %s  p99 %s\n",
+					now.Sub(start).Seconds(), float64(p-lp)/dt, float64(d-ld)/dt, errs.Load(),
+					fmtDur(hist.Quantile(0.5)), fmtDur(hist.Quantile(0.99)))
+				lp, ld, last = p, d, now
+			}
+		}
+	}()
+	return stop
 }
