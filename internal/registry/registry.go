@@ -241,11 +241,18 @@ func (r *Registry[T]) Delete(ctx context.Context, key string) error {
 	if err := r.sync(); err != nil {
 		return err
 	}
-	r.mu.RLock()
-	rev := r.items[key].rev
-	r.mu.RUnlock()
-	// The deletion's own revision is higher than any put seen so far.
-	r.set(key, nil, rev+1)
+	// The deletion's revision is not returned; keep the revision of the
+	// last event seen, so that an older put arriving late is still ignored
+	// while the deletion marker, and any later put, are applied. (A guess
+	// such as rev+1 can equal the next real revision and hide it.)
+	r.mu.Lock()
+	cur, ok := r.items[key]
+	r.items[key] = item[T]{v: nil, rev: cur.rev}
+	changed := ok && cur.v != nil
+	r.mu.Unlock()
+	if changed && r.notify != nil {
+		r.notify(key, nil)
+	}
 	return nil
 }
 

@@ -388,6 +388,9 @@ func (s *Service) DeleteTopic(ctx context.Context, topicArn string) error {
 			if err := s.subs.Delete(ctx, sub.ID); err != nil {
 				return internal(err)
 			}
+			if isEndpoint(sub.Protocol) {
+				s.deleteCursor(ctx, t.Shard, sub.ID)
+			}
 		}
 	}
 	if err := s.topics.Delete(ctx, t.Name); err != nil {
