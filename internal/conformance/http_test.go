@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -906,5 +907,31 @@ func TestHTTPSCustomCA(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// TestHTTPConfirmationTokenExpires moves the server's clock past the
+// token's life: the token no longer confirms.
+func TestHTTPConfirmationTokenExpires(t *testing.T) {
+	var offset atomic.Int64
+	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	rc := newReceiver(t, nil)
+	topicArn := e.topic(t, qname(t), nil)
+	if _, err := e.sns.Subscribe(ctxT(t), &sns.SubscribeInput{TopicArn: &topicArn, Protocol: aws.String("http"),
+		Endpoint: aws.String(rc.srv.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	c := verifyConfirmation(t, rc.next(t, 15*time.Second), snssign.TypeSubscriptionConfirmation)
+	offset.Store(int64(topic.DefaultTokenTTL + time.Minute))
+	_, err := e.sns.ConfirmSubscription(ctxT(t), &sns.ConfirmSubscriptionInput{TopicArn: &topicArn, Token: &c.Token})
+	if !isCode(err, "InvalidParameter") {
+		t.Fatalf("expired token: %v", err)
+	}
+	offset.Store(0)
+	if _, err := e.sns.ConfirmSubscription(ctxT(t), &sns.ConfirmSubscriptionInput{TopicArn: &topicArn, Token: &c.Token}); err != nil {
+		t.Fatalf("valid token: %v", err)
 	}
 }
