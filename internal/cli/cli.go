@@ -152,6 +152,7 @@ Durability modes:
 	fl.IntVar(&cfg.FilterMaxKeys, "filter-max-keys", 5, "most keys in an SNS filter policy (AWS: 5)")
 	fl.IntVar(&cfg.FilterMaxCombinations, "filter-max-combinations", 150, "most value combinations in an SNS filter policy (AWS: 150)")
 	fl.BoolVar(&cfg.Pprof, "pprof", false, "serve Go profiling endpoints under /debug/pprof/")
+	fl.IntVar(&cfg.FunctionConcurrency, "function-concurrency", 32, "most concurrent invocations (local processes) of a function without reserved concurrency")
 	fl.BoolVar(&cfg.HTTPDenyPrivate, "http-deny-private", false, "refuse http/https endpoints that resolve to loopback, private, link-local or cloud metadata addresses (turn on in production)")
 	fl.StringVar(&cfg.HTTPCAFile, "http-ca-file", "", "PEM bundle trusted for https endpoints, in addition to the system roots")
 	fl.BoolVar(&cfg.HTTPFollowRedirects, "http-follow-redirects", false, "follow redirects of http/https endpoints (each hop is checked)")

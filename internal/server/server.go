@@ -20,6 +20,8 @@ import (
 	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/filter"
+	"github.com/abanico/abanico/internal/function"
+	"github.com/abanico/abanico/internal/lambdaapi"
 	"github.com/abanico/abanico/internal/nativeapi"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snsapi"
@@ -82,6 +84,9 @@ type Config struct {
 	// consecutive failed attempts (0: the default, 10; negative turns the
 	// breaker off).
 	HTTPBreakerFailures int
+	// FunctionConcurrency caps concurrent invocations (local processes)
+	// of a function without reserved concurrency (default 32).
+	FunctionConcurrency int
 	// HTTPBreakerCooldown is how long an open circuit waits before a probe
 	// (default 30s; doubles while probes fail, up to 5 min).
 	HTTPBreakerCooldown time.Duration
@@ -154,9 +159,10 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	eng    *engine.Engine
-	queues *queue.Service
-	topics *topic.Service
-	http   *http.Server
+	queues    *queue.Service
+	topics    *topic.Service
+	functions *function.Service
+	http      *http.Server
 	ln     net.Listener
 	done   chan error
 
@@ -199,7 +205,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if s.cfg.PublicURL == "" {
 		s.cfg.PublicURL = defaultPublicURL(ln.Addr().String(), cfg.Listen)
 	}
+	s.functions, err = function.New(ctx, s.eng, function.Options{
+		Region: cfg.Region, AccountID: cfg.AccountID, DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now,
+		MaxConcurrency: cfg.FunctionConcurrency,
+	})
+	if err != nil {
+		s.queues.Close()
+		s.eng.Close()
+		ln.Close()
+		return nil, fmt.Errorf("open functions: %w", err)
+	}
 	s.topics, err = topic.New(ctx, s.eng, s.queues, topic.Options{
+		Functions: s.functions,
 		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
 		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now, Shards: cfg.TopicShards,
 		FilterLimits: filter.Limits{MaxKeys: cfg.FilterMaxKeys, MaxCombinations: cfg.FilterMaxCombinations, AllowWildcard: true},
@@ -210,6 +227,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			MaxCooldown: max(cfg.HTTPBreakerCooldown, delivery.DefaultBreakerConfig().MaxCooldown)},
 	})
 	if err != nil {
+		s.functions.Close()
 		s.queues.Close()
 		s.eng.Close()
 		ln.Close()
@@ -248,12 +266,15 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
 	mux.Handle("/v1/", nativeapi.New(s.topics, s.log))
+	lambdaAPI := lambdaapi.New(s.functions, strings.TrimRight(s.cfg.PublicURL, "/"), s.log)
 	sns := snsapi.New(s.topics, s.log)
 	cert := snsapi.CertHandler(s.topics)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == s.topics.CertPath():
 			cert.ServeHTTP(w, r)
+		case lambdaapi.IsLambdaRequest(r):
+			lambdaAPI.ServeHTTP(w, r)
 		case r.Header.Get("X-Amz-Target") != "":
 			sqs.ServeHTTP(w, r) // AWS JSON protocol: SQS
 		default:
@@ -313,6 +334,9 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Topics is the topic service (for in-process use and tests).
 func (s *Server) Topics() *topic.Service { return s.topics }
 
+// Functions is the function service (for in-process use and tests).
+func (s *Server) Functions() *function.Service { return s.functions }
+
 // Queues is the queue service (for in-process use and tests).
 func (s *Server) Queues() *queue.Service { return s.queues }
 
@@ -335,6 +359,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = s.http.Close()
 		}
 		s.topics.Close()
+		s.functions.Close()
 		s.queues.Close()
 		s.eng.Close()
 		s.shutdownErr = err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/engine"
+	"github.com/abanico/abanico/internal/function"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snssign"
 	"github.com/abanico/abanico/internal/webhook"
@@ -32,7 +33,9 @@ const endpointMaxAckPending = 20000
 
 // isEndpoint reports whether a protocol is delivered by endpoint workers
 // (each subscription on its own cursor) rather than by the dispatchers.
-func isEndpoint(protocol string) bool { return protocol == "http" || protocol == "https" }
+func isEndpoint(protocol string) bool {
+	return protocol == "http" || protocol == "https" || protocol == "lambda"
+}
 
 // consumerName is the JetStream consumer that is a subscription's cursor.
 func consumerName(subID string) string { return "s_" + subID }
@@ -97,9 +100,12 @@ type endpointWorker struct {
 }
 
 func (s *Service) startWorker(tg *target, shard int) (*endpointWorker, error) {
-	client, err := webhook.NewClient(s.opts.Webhook, s.opts.EndpointConcurrency)
-	if err != nil {
-		return nil, err
+	var client *webhook.Client
+	if tg.sub.Protocol != "lambda" {
+		var err error
+		if client, err = webhook.NewClient(s.opts.Webhook, s.opts.EndpointConcurrency); err != nil {
+			return nil, err
+		}
 	}
 	w := &endpointWorker{
 		s: s, subID: tg.sub.ID, shard: shard, stream: streamName(shard), consumer: consumerName(tg.sub.ID),
@@ -121,7 +127,9 @@ func (s *Service) startWorker(tg *target, shard int) (*endpointWorker, error) {
 func (w *endpointWorker) stop() {
 	w.cancel()
 	w.wg.Wait()
-	w.client.Close()
+	if w.client != nil {
+		w.client.Close()
+	}
 }
 
 // effective returns the subscription's effective delivery policy (topic
@@ -267,6 +275,10 @@ func (w *endpointWorker) prepare(t *Topic, tg *target, p *published, pol deliver
 			return request{}, false
 		}
 		r := request{kind: snssign.TypeNotification}
+		if tg.sub.Protocol == "lambda" {
+			r.body = string(w.s.lambdaEvent(t, tg, p))
+			return r, true
+		}
 		if tg.raw {
 			r.body = p.messageFor(tg.sub.Protocol)
 		} else {
@@ -323,19 +335,19 @@ func (w *endpointWorker) handle(ctx context.Context, m *nats.Msg, probe bool) {
 	}
 	attempted = true
 	start := w.s.now()
-	res := w.client.Post(ctx, webhook.Request{URL: tg.sub.Endpoint, Header: req.hdr, Body: []byte(req.body)})
+	var out sendOutcome
+	if tg.sub.Protocol == "lambda" {
+		out = w.invoke(ctx, tg, req, pol)
+	} else {
+		out = w.post(ctx, tg, req, pol)
+	}
 	if ctx.Err() != nil {
 		if probe {
 			w.breaker.Release()
 		}
 		return // interrupted by shutdown; delivered again later
 	}
-	a := delivery.Attempt{Time: start, MessageID: p.id, Attempt: attempt, Status: res.Status, Latency: res.Latency}
-	if res.Err != nil {
-		a.Error = res.Err.Error()
-	} else if !w.succeeded(tg, res.Status) {
-		a.Error = fmt.Sprintf("endpoint answered HTTP %d", res.Status)
-	}
+	a := delivery.Attempt{Time: start, MessageID: p.id, Attempt: attempt, Status: out.status, Latency: out.latency, Error: out.err}
 	if a.Error == "" {
 		a.Outcome = delivery.OutcomeDelivered
 		w.counters.Delivered.Add(1)
@@ -345,13 +357,13 @@ func (w *endpointWorker) handle(ctx context.Context, m *nats.Msg, probe bool) {
 		return
 	}
 	w.counters.Failed.Add(1)
-	if res.Refused {
+	if out.permanent {
 		if probe {
 			w.breaker.Release()
 		}
 	} else {
 		w.breaker.Record(false)
-		if d, more := pol.Retry.Delay(attempt); more {
+		if d, more := out.retry.Delay(attempt); more {
 			a.Outcome = delivery.OutcomeRetrying
 			w.counters.Retried.Add(1)
 			w.attempts.Add(a)
@@ -359,7 +371,71 @@ func (w *endpointWorker) handle(ctx context.Context, m *nats.Msg, probe bool) {
 			return
 		}
 	}
-	w.giveUp(ctx, m, r.topic, tg, p, a, res)
+	w.giveUp(ctx, m, r.topic, tg, p, a, out)
+}
+
+// sendOutcome is what one attempt came to: err is empty when delivered;
+// a permanent failure is not retried; retry is the schedule that applies
+// to this kind of failure.
+type sendOutcome struct {
+	status    int
+	latency   time.Duration
+	err       string
+	code      string // dead-letter ErrorCode
+	permanent bool
+	retry     delivery.RetryPolicy
+}
+
+// post makes one HTTP/S attempt.
+func (w *endpointWorker) post(ctx context.Context, tg *target, req request, pol delivery.Policy) sendOutcome {
+	res := w.client.Post(ctx, webhook.Request{URL: tg.sub.Endpoint, Header: req.hdr, Body: []byte(req.body)})
+	out := sendOutcome{status: res.Status, latency: res.Latency, retry: pol.Retry, code: "EndpointUnavailable"}
+	switch {
+	case res.Refused:
+		out.err, out.permanent, out.code = res.Err.Error(), true, "EndpointRefused"
+	case res.Err != nil:
+		out.err = res.Err.Error()
+	case !w.succeeded(tg, res.Status):
+		out.err = fmt.Sprintf("endpoint answered HTTP %d", res.Status)
+	}
+	return out
+}
+
+// invoke makes one function invocation, as SNS invokes Lambda: the
+// function's failures are retried after one and two minutes up to its
+// MaximumRetryAttempts; throttling and service errors follow SNS's policy
+// for AWS-managed endpoints; a missing function is not retried.
+func (w *endpointWorker) invoke(ctx context.Context, tg *target, req request, pol delivery.Policy) sendOutcome {
+	start := time.Now()
+	out := sendOutcome{retry: delivery.Managed(), code: "LambdaError"}
+	if w.s.opts.Functions == nil {
+		out.err, out.permanent, out.code = "functions are not enabled on this server", true, "FunctionNotFound"
+		return out
+	}
+	res, err := w.s.opts.Functions.Deliver(ctx, tg.sub.Endpoint, []byte(req.body))
+	out.latency = time.Since(start)
+	var fe *function.Error
+	switch {
+	case errors.As(err, &fe) && fe.Code == function.CodeResourceNotFound:
+		out.err, out.permanent, out.code = fe.Message, true, "FunctionNotFound"
+	case err != nil:
+		out.err, out.code = err.Error(), "LambdaThrottled"
+	case res.FunctionError != "":
+		out.err = "function error (" + res.FunctionError + "): " + truncate(string(res.Payload), 512)
+		out.retry = delivery.RetryPolicy{NumRetries: res.MaxRetries, NumMinDelayRetries: min(res.MaxRetries, 1),
+			NumMaxDelayRetries: max(res.MaxRetries-1, 0), MinDelayTarget: int(function.AsyncRetryDelay(1).Seconds()),
+			MaxDelayTarget: int(function.AsyncRetryDelay(2).Seconds()), BackoffFunction: "linear"}
+	default:
+		out.status = 200
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // succeeded applies SNS's rule (any answer from 200 to 499 is a delivery),
@@ -374,14 +450,14 @@ func (w *endpointWorker) succeeded(tg *target, status int) bool {
 // giveUp ends a message's delivery after its last attempt: a notification
 // goes to the subscription's dead-letter queue when it has one, with the
 // error attributes SNS adds; otherwise it is dropped and counted.
-func (w *endpointWorker) giveUp(ctx context.Context, m *nats.Msg, t *Topic, tg *target, p *published, a delivery.Attempt, res webhook.Result) {
-	code, msg := "EndpointUnavailable", fmt.Sprintf("%s after %d attempts", a.Error, a.Attempt)
-	if res.Refused {
-		code, msg = "EndpointRefused", a.Error
+func (w *endpointWorker) giveUp(ctx context.Context, m *nats.Msg, t *Topic, tg *target, p *published, a delivery.Attempt, out sendOutcome) {
+	code, msg := out.code, fmt.Sprintf("%s after %d attempts", a.Error, a.Attempt)
+	if out.permanent {
+		msg = a.Error
 		a.Outcome = delivery.OutcomeRefused
 	}
 	if p.control != "" || tg.dlq == "" {
-		if !res.Refused {
+		if !out.permanent {
 			a.Outcome = delivery.OutcomeDropped
 		}
 		w.counters.Dropped.Add(1)
@@ -407,7 +483,7 @@ func (w *endpointWorker) giveUp(ctx context.Context, m *nats.Msg, t *Topic, tg *
 		a.Outcome = delivery.OutcomeDropped
 		w.counters.Dropped.Add(1)
 	} else {
-		if !res.Refused {
+		if !out.permanent {
 			a.Outcome = delivery.OutcomeDeadLettered
 		}
 		w.counters.DeadLettered.Add(1)

@@ -1,6 +1,7 @@
 package topic
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -85,18 +86,10 @@ func (e *envelopeWriter) close() string {
 // subscription, so it is computed once per message, version and message
 // text, however many subscriptions receive it.
 func (s *Service) envelope(t *Topic, tg *target, p *published) string {
-	version := signatureVersion(t)
+	version, sig := s.signNotification(t, tg, p)
 	msg := p.messageFor(tg.sub.Protocol)
 	ts := timestamp(p.ts)
 	topicArn := s.TopicArn(t.Name)
-	sig := s.sigs.get(version+"|"+p.id+"|"+p.messageKey(tg.sub.Protocol), func() string {
-		sig, err := s.signer.Sign(snssign.Message{Type: snssign.TypeNotification, MessageId: p.id, TopicArn: topicArn,
-			Subject: p.subject, Message: msg, Timestamp: ts}, version)
-		if err != nil {
-			s.log.Error("sign notification", "err", err)
-		}
-		return sig
-	})
 	var e envelopeWriter
 	e.open()
 	e.field("Type", snssign.TypeNotification)
@@ -113,6 +106,55 @@ func (s *Service) envelope(t *Topic, tg *target, p *published) string {
 	e.field("UnsubscribeURL", s.opts.PublicURL+"/?Action=Unsubscribe&SubscriptionArn="+tg.arn)
 	e.attributes(p.attrs)
 	return e.close()
+}
+
+// signNotification returns the signature version and signature of a
+// notification as one subscription receives it, computed once per message,
+// version and message text.
+func (s *Service) signNotification(t *Topic, tg *target, p *published) (version, sig string) {
+	version = signatureVersion(t)
+	sig = s.sigs.get(version+"|"+p.id+"|"+p.messageKey(tg.sub.Protocol), func() string {
+		sig, err := s.signer.Sign(snssign.Message{Type: snssign.TypeNotification, MessageId: p.id, TopicArn: s.TopicArn(t.Name),
+			Subject: p.subject, Message: p.messageFor(tg.sub.Protocol), Timestamp: timestamp(p.ts)}, version)
+		if err != nil {
+			s.log.Error("sign notification", "err", err)
+		}
+		return sig
+	})
+	return version, sig
+}
+
+// lambdaEvent renders the event SNS invokes a function with: one record
+// holding the notification (note the Url spellings and the null Subject).
+func (s *Service) lambdaEvent(t *Topic, tg *target, p *published) []byte {
+	version, sig := s.signNotification(t, tg, p)
+	type attr struct {
+		Type  string
+		Value string
+	}
+	attrs := make(map[string]attr, len(p.attrs))
+	for k, a := range p.attrs {
+		v := a.StringValue
+		if a.BinaryValue != nil {
+			v = base64Std(a.BinaryValue)
+		}
+		attrs[k] = attr{Type: a.DataType, Value: v}
+	}
+	var subject *string
+	if p.subject != "" {
+		subject = &p.subject
+	}
+	ev := map[string]any{"Records": []any{map[string]any{
+		"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": tg.arn,
+		"Sns": map[string]any{
+			"Type": snssign.TypeNotification, "MessageId": p.id, "TopicArn": s.TopicArn(t.Name), "Subject": subject,
+			"Message": p.messageFor(tg.sub.Protocol), "Timestamp": timestamp(p.ts), "SignatureVersion": version,
+			"Signature": sig, "SigningCertUrl": s.opts.PublicURL + s.CertPath(),
+			"UnsubscribeUrl": s.opts.PublicURL + "/?Action=Unsubscribe&SubscriptionArn=" + tg.arn, "MessageAttributes": attrs,
+		},
+	}}}
+	b, _ := json.Marshal(ev)
+	return b
 }
 
 // sigCache remembers recent signatures so that the subscriptions of a

@@ -18,6 +18,7 @@ import (
 	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/engine"
 	"github.com/abanico/abanico/internal/filter"
+	"github.com/abanico/abanico/internal/function"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/registry"
 	"github.com/abanico/abanico/internal/snssign"
@@ -55,11 +56,19 @@ type Options struct {
 	// AttemptLogSize is how many recent attempts each subscription keeps
 	// (default 100).
 	AttemptLogSize int
+	// Functions runs the functions of lambda subscriptions (nil: lambda
+	// subscriptions fail delivery).
+	Functions FunctionInvoker
 	// TokenTTL is how long a confirmation token is valid and an
 	// unconfirmed subscription is kept (default 48h).
 	TokenTTL time.Duration
 	Logger   *slog.Logger
 	Now      func() time.Time
+}
+
+// FunctionInvoker invokes a function for a lambda subscription.
+type FunctionInvoker interface {
+	Deliver(ctx context.Context, functionArn string, payload []byte) (function.DeliveryResult, error)
 }
 
 // Service is the topic engine shared by every front end.

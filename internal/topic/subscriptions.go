@@ -66,7 +66,7 @@ func (s *Service) validateSubAttributes(protocol string, attrs map[string]string
 			}
 		case attrWebhookSecret:
 			if v != "" {
-				if !isEndpoint(protocol) {
+				if !needsConfirmation(protocol) {
 					return nil, invalidParameter("%s: only http and https subscriptions can be signed with Standard Webhooks", k)
 				}
 				if _, err := webhook.ParseSecret(v); err != nil {
@@ -110,6 +110,10 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 	case "http", "https":
 		if err := webhook.CheckURL(endpoint, protocol, s.opts.Webhook.AllowPrivate); err != nil {
 			return nil, invalidParameter("Endpoint Reason: %s", err.Error())
+		}
+	case "lambda":
+		if p := strings.Split(endpoint, ":"); len(p) < 7 || p[0] != "arn" || p[2] != "lambda" || p[5] != "function" || p[6] == "" {
+			return nil, invalidParameter("Lambda endpoint ARN")
 		}
 	case "":
 		return nil, invalidParameter("Protocol")
@@ -246,7 +250,7 @@ func (s *Service) Unsubscribe(ctx context.Context, subscriptionArn string) error
 	if isEndpoint(sub.Protocol) {
 		if t, _, ok := s.topics.Get(sub.TopicName); ok {
 			s.deleteCursor(ctx, t.Shard, sub.ID)
-			if !sub.Pending {
+			if needsConfirmation(sub.Protocol) && !sub.Pending {
 				s.confirmUnsubscribe(ctx, t, sub)
 			}
 		}
@@ -278,7 +282,7 @@ func (s *Service) GetSubscriptionAttributes(ctx context.Context, subscriptionArn
 	if _, ok := sub.Attributes["FilterPolicy"]; ok && sub.Attributes["FilterPolicyScope"] == "" {
 		out["FilterPolicyScope"] = "MessageAttributes"
 	}
-	if isEndpoint(sub.Protocol) {
+	if needsConfirmation(sub.Protocol) {
 		var topicDP string
 		if t, _, ok := s.topics.Get(sub.TopicName); ok {
 			topicDP = t.Attributes["DeliveryPolicy"]

@@ -195,7 +195,7 @@ func (s *Service) EndpointStats(ctx context.Context, subscriptionArn string) (*S
 		return nil, e
 	}
 	if !isEndpoint(sub.Protocol) {
-		return nil, invalidParameter("SubscriptionArn Reason: only http and https subscriptions keep an attempt log")
+		return nil, invalidParameter("SubscriptionArn Reason: only http, https and lambda subscriptions keep an attempt log")
 	}
 	st := &SubscriptionStats{Attempts: []delivery.Attempt{}}
 	if w := s.worker(sub.ID); w != nil {
