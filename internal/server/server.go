@@ -156,15 +156,15 @@ func (c *Config) Validate() error {
 
 // Server is a running Abanico server.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	eng    *engine.Engine
+	cfg       Config
+	log       *slog.Logger
+	eng       *engine.Engine
 	queues    *queue.Service
 	topics    *topic.Service
 	functions *function.Service
 	http      *http.Server
-	ln     net.Listener
-	done   chan error
+	ln        net.Listener
+	done      chan error
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -217,7 +217,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.topics, err = topic.New(ctx, s.eng, s.queues, topic.Options{
 		Functions: s.functions,
-		Region: cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
+		Region:    cfg.Region, AccountID: cfg.AccountID, PublicURL: strings.TrimRight(s.cfg.PublicURL, "/"),
 		DataDir: cfg.DataDir, Logger: cfg.Logger, Now: cfg.Now, Shards: cfg.TopicShards,
 		FilterLimits: filter.Limits{MaxKeys: cfg.FilterMaxKeys, MaxCombinations: cfg.FilterMaxCombinations, AllowWildcard: true},
 		Webhook: webhook.Options{AllowPrivate: !cfg.HTTPDenyPrivate, CAFile: cfg.HTTPCAFile,
