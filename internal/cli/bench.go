@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -18,7 +19,7 @@ func newBench(stdout io.Writer) *cobra.Command {
 		Use:   "bench",
 		Short: "Load tools that measure an endpoint",
 	}
-	cmd.AddCommand(newBenchSQS(stdout), newBenchQueues(stdout), newBenchFanout(stdout), newBenchHTTP(stdout))
+	cmd.AddCommand(newBenchSQS(stdout), newBenchQueues(stdout), newBenchFanout(stdout), newBenchHTTP(stdout), newBenchLambda(stdout))
 	return cmd
 }
 
@@ -175,5 +176,41 @@ p50/p99 from publish to receipt, and errors.
 	fl.StringVar(&o.ReceiverHost, "receiver-host", "127.0.0.1", "address the receivers listen on, as the server reaches them")
 	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the publish phase")
 	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
+	return cmd
+}
+
+func newBenchLambda(stdout io.Writer) *cobra.Command {
+	var o bench.LambdaOptions
+	cmd := &cobra.Command{
+		Use:   "lambda",
+		Short: "Measure functions: warm invocations/s, cold start, and SNS -> lambda deliveries/s",
+		Long: `Measure function invocation: creates a function from --zip (a custom-runtime
+zip with a bootstrap that answers --payload quickly), times its first (cold)
+invocation, invokes it with --callers parallel RequestResponse calls for
+--duration, then publishes --messages to a topic with a lambda subscription
+and times their delivery. Removes what it created.
+
+  abanico bench lambda --zip function.zip --callers 4 --duration 10s --messages 5000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.ZipFile == "" {
+				return usageError{errors.New("--zip is required")}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := bench.RunLambda(ctx, o, stdout)
+			res.Print(stdout)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "Abanico endpoint URL")
+	fl.StringVar(&o.Region, "region", "", "signing region")
+	fl.StringVar(&o.ZipFile, "zip", "", "function zip (custom runtime: bootstrap at the root)")
+	fl.StringVar(&o.Name, "name", "abanico-bench-fn", "function name")
+	fl.StringVar(&o.Payload, "payload", `{"action":"echo"}`, "invocation payload")
+	fl.IntVar(&o.Callers, "callers", 4, "parallel callers (and publishers)")
+	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "length of the invocation phase")
+	fl.IntVar(&o.Messages, "messages", 2000, "messages published to a lambda subscription (0 skips)")
 	return cmd
 }
