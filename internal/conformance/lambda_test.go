@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -379,6 +380,19 @@ func testFnEvent(t *testing.T, e *fnEnv) {
 		t.Fatalf("event invoke: %v %+v", err, out)
 	}
 	waitLog(t, e.srv, name, "queued-event (stdout)", 15*time.Second)
+	// The same log through the native API.
+	resp, err := http.Get(e.srv.URL() + "/v1/functions/" + name + "/logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "queued-event (stderr)") || !strings.Contains(string(b), "REPORT RequestId:") {
+		t.Fatalf("GET /v1/functions/%s/logs: %d %s", name, resp.StatusCode, b)
+	}
+	if resp, _ := http.Get(e.srv.URL() + "/v1/functions/no-such-fn/logs"); resp == nil || resp.StatusCode != 404 {
+		t.Fatalf("logs of a missing function: %v", resp)
+	}
 }
 
 func testFnSNS(t *testing.T, e *fnEnv) {
