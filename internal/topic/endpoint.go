@@ -23,8 +23,14 @@ import (
 
 // endpointAckWait bounds one attempt as JetStream sees it: a message a
 // worker took and neither acknowledged nor scheduled for retry in this time
-// (the node died mid-attempt) is delivered again.
-const endpointAckWait = 60 * time.Second
+// (the node died mid-attempt) is delivered again. Function invocations may
+// run up to Lambda's 900 s timeout.
+func endpointAckWait(protocol string) time.Duration {
+	if protocol == "lambda" {
+		return 16 * time.Minute
+	}
+	return 60 * time.Second
+}
 
 // endpointMaxAckPending bounds the messages of one subscription that are
 // being attempted or waiting for their next retry; beyond it, the
@@ -42,13 +48,13 @@ func consumerName(subID string) string { return "s_" + subID }
 
 // ensureCursor creates a subscription's cursor on its topic's stream; it
 // starts at the next message stored.
-func (s *Service) ensureCursor(ctx context.Context, t *Topic, subID string) error {
+func (s *Service) ensureCursor(ctx context.Context, t *Topic, subID, protocol string) error {
 	_, err := s.js.CreateOrUpdateConsumer(ctx, streamName(t.Shard), jetstream.ConsumerConfig{
 		Durable:       consumerName(subID),
 		FilterSubject: topicSubject(t),
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       endpointAckWait,
+		AckWait:       endpointAckWait(protocol),
 		MaxDeliver:    -1,
 		MaxAckPending: endpointMaxAckPending,
 		MaxWaiting:    64,
@@ -229,11 +235,11 @@ func (w *endpointWorker) fetchFailed(ctx context.Context, err error) {
 		tg := w.tg.Load()
 		if _, _, ok := w.s.subs.Get(w.subID); ok {
 			if r := w.s.route(tg.sub.TopicID); r != nil && r.topic != nil {
-				if err := w.s.ensureCursor(ctx, r.topic, w.subID); err == nil {
+				if err := w.s.ensureCursor(ctx, r.topic, w.subID, tg.sub.Protocol); err == nil {
 					return
 				}
 			} else if t, _, ok := w.s.topics.Get(tg.sub.TopicName); ok {
-				if err := w.s.ensureCursor(ctx, t, w.subID); err == nil {
+				if err := w.s.ensureCursor(ctx, t, w.subID, tg.sub.Protocol); err == nil {
 					return
 				}
 			}

@@ -148,7 +148,7 @@ func (s *Service) Subscribe(ctx context.Context, topicArn, protocol, endpoint st
 		sub.Token, sub.TokenExpires = newToken(), s.now().Add(s.opts.TokenTTL).UnixMilli()
 	}
 	if isEndpoint(protocol) {
-		if err := s.ensureCursor(ctx, t, sub.ID); err != nil {
+		if err := s.ensureCursor(ctx, t, sub.ID, sub.Protocol); err != nil {
 			return nil, internal(err)
 		}
 	}
@@ -216,7 +216,7 @@ func (s *Service) restore(ctx context.Context, t *Topic, old *Subscription, toke
 	sub.ID = uuid.New()
 	sub.Pending, sub.ConfirmationWasAuthenticated, sub.AuthenticateOnUnsubscribe = false, auth, authOnUnsub && auth
 	sub.Token, sub.TokenExpires, sub.Created = token, 0, s.now().Unix()
-	if err := s.ensureCursor(ctx, t, sub.ID); err != nil {
+	if err := s.ensureCursor(ctx, t, sub.ID, sub.Protocol); err != nil {
 		return nil, internal(err)
 	}
 	if err := s.subs.Create(ctx, sub.ID, sub); err != nil {
