@@ -19,8 +19,8 @@ import (
 type Handler struct {
 	topics    *topic.Service
 	functions *function.Service
-	log    *slog.Logger
-	mux    *http.ServeMux
+	log       *slog.Logger
+	mux       *http.ServeMux
 }
 
 // New builds the handler.
