@@ -380,6 +380,7 @@ func testFnEvent(t *testing.T, e *fnEnv) {
 		t.Fatalf("event invoke: %v %+v", err, out)
 	}
 	waitLog(t, e.srv, name, "queued-event (stdout)", 15*time.Second)
+	waitLog(t, e.srv, name, "REPORT RequestId:", 15*time.Second) // written as the invocation ends
 	// The same log through the native API.
 	resp, err := http.Get(e.srv.URL() + "/v1/functions/" + name + "/logs")
 	if err != nil {
