@@ -1,94 +1,332 @@
 // Package nativeapi is Abanico's own REST/JSON API, versioned under /v1. It
 // translates requests to the same engine services the AWS front ends use;
-// it implements no behaviour of its own.
+// it implements no behaviour of its own: every rule, limit and validation
+// is the services'.
+//
+// Resources are addressed by name (topics, queues, functions) except
+// subscriptions, which are addressed by ARN. Bodies are JSON with camelCase
+// fields; unknown fields are rejected. Every failure is answered with an
+// HTTP status and an [Error] under "error".
 package nativeapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/abanico/abanico/internal/apierr"
 	"github.com/abanico/abanico/internal/function"
+	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/topic"
 )
 
-// Handler serves /v1.
+// maxBody bounds a JSON request body: ten maximum-size messages, escaped.
+const maxBody = 8 << 20
+
+// Handler serves /v1. It is safe for concurrent use.
 type Handler struct {
+	queues    *queue.Service
 	topics    *topic.Service
 	functions *function.Service
 	log       *slog.Logger
 	mux       *http.ServeMux
 }
 
-// New builds the handler.
-func New(topics *topic.Service, functions *function.Service, log *slog.Logger) *Handler {
-	h := &Handler{topics: topics, functions: functions, log: log, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /v1/subscriptions/{arn}/attempts", h.attempts)
-	h.mux.HandleFunc("GET /v1/functions/{name}/logs", h.functionLogs)
+// route is one operation of the API. The route table is the single source
+// of what the handler serves; the OpenAPI document is checked against it.
+type route struct {
+	method string
+	path   string
+	handle func(h *Handler, w http.ResponseWriter, r *http.Request)
+}
+
+// pattern is the route's http.ServeMux pattern.
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// routes lists every operation of the API.
+var routes = []route{
+	{"GET", "/v1/openapi.json", (*Handler).openAPI},
+
+	{"POST", "/v1/topics", (*Handler).createTopic},
+	{"GET", "/v1/topics", (*Handler).listTopics},
+	{"GET", "/v1/topics/{name}", (*Handler).getTopic},
+	{"PATCH", "/v1/topics/{name}", (*Handler).updateTopic},
+	{"DELETE", "/v1/topics/{name}", (*Handler).deleteTopic},
+	{"POST", "/v1/topics/{name}/messages", (*Handler).publish},
+	{"POST", "/v1/topics/{name}/messages:batch", (*Handler).publishBatch},
+	{"POST", "/v1/topics/{name}/subscriptions", (*Handler).subscribe},
+
+	{"GET", "/v1/subscriptions", (*Handler).listSubscriptions},
+	{"GET", "/v1/subscriptions/{arn}", (*Handler).getSubscription},
+	{"DELETE", "/v1/subscriptions/{arn}", (*Handler).unsubscribe},
+	{"GET", "/v1/subscriptions/{arn}/attempts", (*Handler).attempts},
+
+	{"POST", "/v1/queues", (*Handler).createQueue},
+	{"GET", "/v1/queues", (*Handler).listQueues},
+	{"GET", "/v1/queues/{name}", (*Handler).getQueue},
+	{"PATCH", "/v1/queues/{name}", (*Handler).updateQueue},
+	{"DELETE", "/v1/queues/{name}", (*Handler).deleteQueue},
+	{"POST", "/v1/queues/{name}/purge", (*Handler).purgeQueue},
+	{"POST", "/v1/queues/{name}/messages", (*Handler).sendMessage},
+	{"POST", "/v1/queues/{name}/messages:batch", (*Handler).sendMessageBatch},
+	{"GET", "/v1/queues/{name}/messages", (*Handler).receiveMessages},
+	{"DELETE", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).deleteMessage},
+	{"PATCH", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).changeVisibility},
+	{"POST", "/v1/queues/{name}/redrive", (*Handler).redrive},
+
+	{"GET", "/v1/functions", (*Handler).listFunctions},
+	{"GET", "/v1/functions/{name}", (*Handler).getFunction},
+	{"DELETE", "/v1/functions/{name}", (*Handler).deleteFunction},
+	{"POST", "/v1/functions/{name}/invocations", (*Handler).invoke},
+	{"GET", "/v1/functions/{name}/logs", (*Handler).functionLogs},
+}
+
+// New builds the handler over the engine services; it serves every route
+// of the route table and nothing else.
+func New(queues *queue.Service, topics *topic.Service, functions *function.Service, log *slog.Logger) *Handler {
+	h := &Handler{queues: queues, topics: topics, functions: functions, log: log, mux: http.NewServeMux()}
+	for _, rt := range routes {
+		handle := rt.handle
+		h.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) { handle(h, w, r) })
+	}
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
-
-// attempts returns an endpoint subscription's recent delivery attempts,
-// counters, circuit state and backlog.
-func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
-	st, err := h.topics.EndpointStats(r.Context(), r.PathValue("arn"))
-	if err != nil {
-		h.writeError(w, err, "arn")
+// ServeHTTP serves one request. Paths outside the route table are answered
+// 404 not_found, and known paths with another method 405, both with the
+// error body.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, pattern := h.mux.Handler(r)
+	if pattern == "" {
+		// The mux answers unknown paths (404) and wrong methods (405, with
+		// Allow); replace its text body with the error shape.
+		rec := &statusOnly{ResponseWriter: w}
+		h.mux.ServeHTTP(rec, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	h.mux.ServeHTTP(w, r)
 }
 
-// functionLogs returns the tail of a function's captured output (stdout,
-// stderr and the START/END/REPORT lines), as text; ?bytes=N bounds it.
-func (h *Handler) functionLogs(w http.ResponseWriter, r *http.Request) {
-	n := 0
-	if v := r.URL.Query().Get("bytes"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]Error{"error": {Code: "invalid_parameter", Message: "bytes must be a non-negative integer", Field: "bytes"}})
-			return
-		}
-	}
-	logs, err := h.functions.Logs(r.PathValue("name"), n)
-	if err != nil {
-		h.writeError(w, err, "name")
+// statusOnly turns the mux's plain-text 404/405 answers into error bodies.
+type statusOnly struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (s *statusOnly) WriteHeader(status int) {
+	if s.wrote {
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write(logs)
+	s.wrote = true
+	code := "not_found"
+	msg := "no such resource"
+	if status == http.StatusMethodNotAllowed {
+		code, msg = "invalid_parameter", "method not allowed"
+	}
+	s.ResponseWriter.Header().Del("X-Content-Type-Options")
+	writeJSON(s.ResponseWriter, status, errorBody{Error{Code: code, Message: msg}})
 }
 
-// Error is the body of every native API error: a stable code, a message
-// and, when one parameter is at fault, its name.
+func (s *statusOnly) Write(p []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	return len(p), nil
+}
+
+// Error is the body of every native API error: a stable code (not_found,
+// invalid_parameter, conflict, throttled, too_large or internal), a message
+// and, when one request field is at fault, its name.
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 }
 
+type errorBody struct {
+	Error Error `json:"error"`
+}
+
+// requestError is a fault in the request itself, found before any service
+// is called.
+type requestError struct {
+	status int
+	body   Error
+}
+
+func (e *requestError) Error() string { return e.body.Message }
+
+func badRequest(field, format string, args ...any) *requestError {
+	return &requestError{http.StatusBadRequest, Error{Code: "invalid_parameter", Message: fmt.Sprintf(format, args...), Field: field}}
+}
+
+// classify maps a service error code to an HTTP status and native code;
+// codes it does not list are the caller's fault (400 invalid_parameter).
+// The queue service's ResourceNotFoundException is the function service's
+// code, so one case covers both.
+func classify(code string) (int, string) {
+	switch code {
+	case topic.CodeNotFound, topic.CodeResourceNotFound, queue.CodeQueueDoesNotExist,
+		function.CodeResourceNotFound:
+		return http.StatusNotFound, "not_found"
+	case function.CodeResourceConflict, queue.CodeQueueAlreadyExists, "QueueAlreadyExists":
+		return http.StatusConflict, "conflict"
+	case function.CodeTooManyRequests, queue.CodePurgeQueueInProgress, queue.CodeOverLimit:
+		return http.StatusTooManyRequests, "throttled"
+	case function.CodeRequestTooLarge, "RequestTooLarge", queue.CodeBatchRequestTooLong:
+		return http.StatusRequestEntityTooLarge, "too_large"
+	}
+	return http.StatusBadRequest, "invalid_parameter"
+}
+
+// writeError answers err: a service error by its code, a request error as
+// it is, anything else as an internal error (logged, never shown). field
+// names the request field at fault for invalid_parameter answers.
 func (h *Handler) writeError(w http.ResponseWriter, err error, field string) {
+	var re *requestError
+	if errors.As(err, &re) {
+		writeJSON(w, re.status, errorBody{re.body})
+		return
+	}
 	var ae *apierr.Error
 	if !errors.As(err, &ae) || ae.Server {
 		h.log.Error("native api", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]Error{"error": {Code: "internal", Message: "internal error"}})
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error{Code: "internal", Message: "internal error"}})
 		return
 	}
-	status, code := http.StatusBadRequest, "invalid_parameter"
-	switch ae.Code {
-	case topic.CodeNotFound, topic.CodeResourceNotFound, function.CodeResourceNotFound:
-		status, code, field = http.StatusNotFound, "not_found", ""
+	status, code := classify(ae.Code)
+	if code != "invalid_parameter" {
+		field = ""
 	}
-	writeJSON(w, status, map[string]Error{"error": {Code: code, Message: ae.Message, Field: field}})
+	writeJSON(w, status, errorBody{Error{Code: code, Message: ae.Message, Field: field}})
+}
+
+// errorOf is the native form of a per-entry service error.
+func errorOf(e *apierr.Error, field string) *Error {
+	if e.Server {
+		return &Error{Code: "internal", Message: "internal error"}
+	}
+	_, code := classify(e.Code)
+	if code != "invalid_parameter" {
+		field = ""
+	}
+	return &Error{Code: code, Message: e.Message, Field: field}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeBody reads the JSON request body into v, rejecting unknown fields,
+// trailing data and bodies over maxBody. An empty body is an error unless
+// optional is set (then v keeps its zero value).
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		if optional {
+			return nil
+		}
+		return badRequest("", "request body is required")
+	}
+	if err == nil {
+		if _, err2 := dec.Token(); !errors.Is(err2, io.EOF) {
+			return badRequest("", "request body must hold exactly one JSON value")
+		}
+		return nil
+	}
+	return jsonError(err)
+}
+
+// jsonError describes a JSON decoding failure, naming the field at fault
+// when the decoder tells it.
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &requestError{http.StatusRequestEntityTooLarge, Error{Code: "too_large", Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return badRequest(te.Field, "field %s must be of type %s", te.Field, jsonType(te.Type.Kind().String()))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return badRequest("", "malformed JSON at byte %d: %v", se.Offset, se)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f, _ = strconv.Unquote(f)
+		return badRequest(f, "unknown field %q", f)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest("", "malformed JSON: unexpected end of input")
+	}
+	return badRequest("", "malformed JSON: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "map", "struct":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "bool":
+		return "boolean"
+	case "string":
+		return "string"
+	case "ptr", "interface":
+		return "a JSON value"
+	}
+	return "number"
+}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(r *http.Request, name string) (*int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, badRequest(name, "%s must be an integer", name)
+	}
+	return &n, nil
+}
+
+// queryBool reads an optional boolean query parameter (false when absent).
+func queryBool(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest(name, "%s must be true or false", name)
+	}
+	return b, nil
+}
+
+// views renders listed items with view, skipping items deleted between
+// the listing and their rendering; it never returns nil.
+func views[T, V any](ctx context.Context, items []T, view func(context.Context, T) (V, error)) ([]V, error) {
+	out := make([]V, 0, len(items))
+	for _, it := range items {
+		v, err := view(ctx, it)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

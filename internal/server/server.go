@@ -265,7 +265,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
-	mux.Handle("/v1/", nativeapi.New(s.topics, s.functions, s.log))
+	mux.Handle("/v1/", nativeapi.New(s.queues, s.topics, s.functions, s.log))
 	lambdaAPI := lambdaapi.New(s.functions, strings.TrimRight(s.cfg.PublicURL, "/"), s.log)
 	sns := snsapi.New(s.topics, s.log)
 	cert := snsapi.CertHandler(s.topics)

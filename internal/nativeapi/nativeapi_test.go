@@ -1,0 +1,338 @@
+package nativeapi_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/abanico/abanico/internal/abanicotest"
+	"github.com/abanico/abanico/internal/nativeapi"
+)
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func newClient(t *testing.T) *client {
+	t.Helper()
+	srv := abanicotest.Start(t, abanicotest.Embedded)
+	ts := httptest.NewServer(nativeapi.New(srv.Queues(), srv.Topics(), srv.Functions(), abanicotest.Logger(t)))
+	t.Cleanup(ts.Close)
+	return &client{t: t, base: ts.URL}
+}
+
+// do sends body (a string is sent as is, anything else as JSON) and
+// decodes the answer into out when out is non-nil; it returns the status.
+func (c *client) do(method, path string, body, out any) int {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %d %s: %v", method, path, res.StatusCode, data, err)
+		}
+	}
+	return res.StatusCode
+}
+
+// must is do expecting status.
+func (c *client) must(status int, method, path string, body, out any) {
+	c.t.Helper()
+	var raw json.RawMessage
+	if got := c.do(method, path, body, &raw); got != status {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, got, status, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %s: %v", method, path, raw, err)
+		}
+	}
+}
+
+type errorBody struct {
+	Error nativeapi.Error `json:"error"`
+}
+
+// fails is do expecting an error answer with status, code and field.
+func (c *client) fails(status int, code, field, method, path string, body any) nativeapi.Error {
+	c.t.Helper()
+	var e errorBody
+	got := c.do(method, path, body, &e)
+	if got != status || e.Error.Code != code || e.Error.Field != field || e.Error.Message == "" {
+		c.t.Fatalf("%s %s: got %d %+v, want %d %s field %q", method, path, got, e.Error, status, code, field)
+	}
+	return e.Error
+}
+
+type messages struct {
+	Messages []struct {
+		MessageID     string                                `json:"messageId"`
+		ReceiptHandle string                                `json:"receiptHandle"`
+		Body          string                                `json:"body"`
+		Attributes    map[string]nativeapi.MessageAttribute `json:"attributes"`
+		ReceiveCount  int                                   `json:"receiveCount"`
+		SentAt        string                                `json:"sentAt"`
+	} `json:"messages"`
+}
+
+func TestTopicsAndFanout(t *testing.T) {
+	c := newClient(t)
+
+	var tp nativeapi.Topic
+	c.must(201, "POST", "/v1/topics", map[string]any{"name": "orders", "attributes": map[string]string{"DisplayName": "Orders"}, "tags": map[string]string{"team": "a"}}, &tp)
+	if tp.Name != "orders" || !strings.HasSuffix(tp.ARN, ":orders") || tp.Attributes["DisplayName"] != "Orders" || tp.Tags["team"] != "a" {
+		t.Fatalf("created %+v", tp)
+	}
+	c.must(200, "PATCH", "/v1/topics/orders", map[string]any{"attributes": map[string]string{"DisplayName": "All orders"}}, &tp)
+	if tp.Attributes["DisplayName"] != "All orders" {
+		t.Fatalf("patched %+v", tp)
+	}
+	var list struct{ Topics []nativeapi.Topic }
+	c.must(200, "GET", "/v1/topics", nil, &list)
+	if len(list.Topics) != 1 || list.Topics[0].Name != "orders" {
+		t.Fatalf("list %+v", list)
+	}
+
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "red-orders"}, nil)
+	var sub nativeapi.Subscription
+	c.must(201, "POST", "/v1/topics/orders/subscriptions", map[string]any{
+		"protocol": "queue", "endpoint": "red-orders", "raw": true,
+		"filterPolicy": json.RawMessage(`{ "color" : ["red"] }`), "filterScope": "attributes",
+	}, &sub)
+	if sub.Protocol != "queue" || sub.Endpoint != "red-orders" || sub.Topic != "orders" || sub.Pending ||
+		sub.Attributes["FilterPolicy"] != `{"color":["red"]}` || sub.Attributes["RawMessageDelivery"] != "true" ||
+		sub.Attributes["FilterPolicyScope"] != "MessageAttributes" {
+		t.Fatalf("subscription %+v", sub)
+	}
+	c.must(200, "GET", "/v1/topics/orders", nil, &tp)
+	if tp.SubscriptionsConfirmed != 1 || tp.SubscriptionsPending != 0 {
+		t.Fatalf("topic counts %+v", tp)
+	}
+	esc := "/v1/subscriptions/" + url.PathEscape(sub.ARN)
+	var got nativeapi.Subscription
+	c.must(200, "GET", esc, nil, &got)
+	if got.ARN != sub.ARN || got.Endpoint != "red-orders" || got.Topic != "orders" {
+		t.Fatalf("get subscription %+v", got)
+	}
+	var subs struct{ Subscriptions []nativeapi.Subscription }
+	c.must(200, "GET", "/v1/subscriptions?topic=orders", nil, &subs)
+	if len(subs.Subscriptions) != 1 || subs.Subscriptions[0].ARN != sub.ARN {
+		t.Fatalf("list subscriptions %+v", subs)
+	}
+	c.must(200, "GET", "/v1/subscriptions", nil, &subs)
+	if len(subs.Subscriptions) != 1 {
+		t.Fatalf("list all subscriptions %+v", subs)
+	}
+
+	var pub struct{ MessageID string }
+	c.must(201, "POST", "/v1/topics/orders/messages", map[string]any{"message": "blue one", "attributes": map[string]any{"color": map[string]string{"type": "String", "value": "blue"}}}, &pub)
+	c.must(201, "POST", "/v1/topics/orders/messages", map[string]any{"message": "red one", "subject": "s", "attributes": map[string]any{"color": map[string]string{"type": "String", "value": "red"}}}, &pub)
+	if pub.MessageID == "" {
+		t.Fatal("no message id")
+	}
+	var got1 messages
+	deadline := time.Now().Add(20 * time.Second)
+	for len(got1.Messages) == 0 && time.Now().Before(deadline) {
+		c.must(200, "GET", "/v1/queues/red-orders/messages?wait=5&max=10&delete=true", nil, &got1)
+	}
+	if len(got1.Messages) != 1 || got1.Messages[0].Body != "red one" || got1.Messages[0].Attributes["color"].Value != "red" {
+		t.Fatalf("received %+v", got1)
+	}
+
+	// Batch publish: one entry is invalid (empty message), the others go.
+	var batch struct{ Results []nativeapi.BatchResult }
+	c.must(200, "POST", "/v1/topics/orders/messages:batch", map[string]any{"messages": []map[string]any{
+		{"id": "a", "message": "batch red", "attributes": map[string]any{"color": map[string]string{"type": "String", "value": "red"}}},
+		{"id": "b", "message": ""},
+		{"id": "c", "message": "batch blue"},
+	}}, &batch)
+	if len(batch.Results) != 3 || batch.Results[0].MessageID == "" || batch.Results[1].Error == nil ||
+		batch.Results[1].Error.Code != "invalid_parameter" || batch.Results[1].Error.Field != "messages[1].message" ||
+		batch.Results[1].MessageID != "" || batch.Results[2].MessageID == "" {
+		t.Fatalf("batch %+v", batch)
+	}
+	var got2 messages
+	deadline = time.Now().Add(20 * time.Second)
+	for len(got2.Messages) == 0 && time.Now().Before(deadline) {
+		c.must(200, "GET", "/v1/queues/red-orders/messages?wait=5&max=10&delete=true", nil, &got2)
+	}
+	if len(got2.Messages) != 1 || got2.Messages[0].Body != "batch red" {
+		t.Fatalf("received from batch %+v", got2)
+	}
+
+	c.fails(400, "invalid_parameter", "filterScope", "POST", "/v1/topics/orders/subscriptions", map[string]any{"protocol": "queue", "endpoint": "red-orders", "filterScope": "nope"})
+	c.fails(400, "invalid_parameter", "protocol", "POST", "/v1/topics/orders/subscriptions", map[string]any{"protocol": "sqs", "endpoint": "red-orders"})
+	c.fails(400, "invalid_parameter", "filterPolicy", "POST", "/v1/topics/orders/subscriptions", map[string]any{"protocol": "queue", "endpoint": "other", "filterPolicy": []int{1}})
+	c.fails(404, "not_found", "", "POST", "/v1/topics/nope/messages", map[string]any{"message": "x"})
+	c.fails(400, "invalid_parameter", "structure", "POST", "/v1/topics/orders/messages", map[string]any{"message": "x", "structure": "json"})
+	c.fails(400, "invalid_parameter", "attributes.bin.value", "POST", "/v1/topics/orders/messages", map[string]any{"message": "x", "attributes": map[string]any{"bin": map[string]string{"type": "Binary", "value": "!!"}}})
+
+	c.must(204, "DELETE", esc, nil, nil)
+	c.fails(404, "not_found", "", "GET", esc, nil)
+	c.must(204, "DELETE", "/v1/topics/orders", nil, nil)
+	c.fails(404, "not_found", "", "GET", "/v1/topics/orders", nil)
+	c.must(200, "GET", "/v1/topics", nil, &list)
+	if len(list.Topics) != 0 {
+		t.Fatalf("topics left: %+v", list)
+	}
+}
+
+func TestQueues(t *testing.T) {
+	c := newClient(t)
+
+	var dlq, q nativeapi.Queue
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "jobs-dlq"}, &dlq)
+	c.must(201, "POST", "/v1/queues", map[string]any{
+		"name": "jobs", "attributes": map[string]string{"VisibilityTimeout": "40"}, "tags": map[string]string{"env": "test"},
+		"deadLetterQueue": map[string]any{"name": "jobs-dlq", "maxReceiveCount": 3},
+	}, &q)
+	if q.Name != "jobs" || q.ARN == "" || q.Attributes["VisibilityTimeout"] != "40" || q.Tags["env"] != "test" ||
+		!strings.Contains(q.Attributes["RedrivePolicy"], dlq.ARN) || !strings.Contains(q.Attributes["RedrivePolicy"], `"maxReceiveCount":3`) {
+		t.Fatalf("created %+v", q)
+	}
+	// Same name, different attributes: conflict.
+	c.fails(409, "conflict", "", "POST", "/v1/queues", map[string]any{"name": "jobs", "attributes": map[string]string{"VisibilityTimeout": "41"}})
+	c.fails(400, "invalid_parameter", "name", "POST", "/v1/queues", map[string]any{"name": "bad name!"})
+	c.fails(400, "invalid_parameter", "bogus", "POST", "/v1/queues", `{"name":"x","bogus":1}`)
+	c.fails(400, "invalid_parameter", "name", "POST", "/v1/queues", `{"name":5}`)
+	c.fails(400, "invalid_parameter", "", "POST", "/v1/queues", `{"name":`)
+	c.fails(400, "invalid_parameter", "attributes", "PATCH", "/v1/queues/jobs", map[string]any{"attributes": map[string]string{"NoSuchAttribute": "1"}})
+	c.fails(404, "not_found", "", "GET", "/v1/queues/missing", nil)
+
+	c.must(200, "PATCH", "/v1/queues/jobs", map[string]any{"attributes": map[string]string{"VisibilityTimeout": "50"}}, &q)
+	if q.Attributes["VisibilityTimeout"] != "50" {
+		t.Fatalf("patched %+v", q)
+	}
+	var ql struct{ Queues []nativeapi.Queue }
+	c.must(200, "GET", "/v1/queues?prefix=jobs", nil, &ql)
+	if len(ql.Queues) != 2 {
+		t.Fatalf("list %+v", ql)
+	}
+	c.must(200, "GET", "/v1/queues?prefix=jobs-", nil, &ql)
+	if len(ql.Queues) != 1 || ql.Queues[0].Name != "jobs-dlq" {
+		t.Fatalf("list by prefix %+v", ql)
+	}
+
+	// Send, receive, change visibility, delete.
+	bin := base64.StdEncoding.EncodeToString([]byte{0, 1, 2, 255})
+	var sent struct{ MessageID, MD5OfBody string }
+	c.must(201, "POST", "/v1/queues/jobs/messages", map[string]any{"body": "hello", "attributes": map[string]any{
+		"kind": map[string]string{"type": "String", "value": "greeting"},
+		"blob": map[string]string{"type": "Binary", "value": bin},
+		"n":    map[string]string{"type": "Number", "value": "42"},
+	}}, &sent)
+	if sent.MessageID == "" || sent.MD5OfBody != "5d41402abc4b2a76b9719d911017c592" {
+		t.Fatalf("sent %+v", sent)
+	}
+	var m messages
+	c.must(200, "GET", "/v1/queues/jobs/messages?wait=5&visibility=30", nil, &m)
+	if len(m.Messages) != 1 {
+		t.Fatalf("received %+v", m)
+	}
+	got := m.Messages[0]
+	if got.MessageID != sent.MessageID || got.Body != "hello" || got.ReceiveCount != 1 || got.Attributes["blob"].Value != bin ||
+		got.Attributes["blob"].Type != "Binary" || got.Attributes["n"].Value != "42" || got.Attributes["kind"].Value != "greeting" {
+		t.Fatalf("received %+v", got)
+	}
+	if ts, err := time.Parse(time.RFC3339, got.SentAt); err != nil || time.Since(ts) > time.Minute {
+		t.Fatalf("sentAt %q: %v", got.SentAt, err)
+	}
+	c.must(200, "GET", "/v1/queues/jobs/messages?wait=0", nil, &m)
+	if len(m.Messages) != 0 {
+		t.Fatalf("invisible message received: %+v", m)
+	}
+	handle := "/v1/queues/jobs/messages/" + url.PathEscape(got.ReceiptHandle)
+	c.fails(400, "invalid_parameter", "visibilityTimeout", "PATCH", handle, map[string]any{"visibilityTimeout": 50000})
+	c.fails(400, "invalid_parameter", "visibilityTimeout", "PATCH", handle, map[string]any{})
+	c.must(204, "PATCH", handle, map[string]any{"visibilityTimeout": 0}, nil)
+	c.must(200, "GET", "/v1/queues/jobs/messages?wait=5", nil, &m)
+	if len(m.Messages) != 1 || m.Messages[0].ReceiveCount != 2 {
+		t.Fatalf("received again %+v", m)
+	}
+	c.must(204, "DELETE", "/v1/queues/jobs/messages/"+url.PathEscape(m.Messages[0].ReceiptHandle), nil, nil)
+	c.fails(400, "invalid_parameter", "receiptHandle", "DELETE", "/v1/queues/jobs/messages/not-a-handle", nil)
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/jobs/messages?max=11", nil)
+	c.fails(400, "invalid_parameter", "wait", "GET", "/v1/queues/jobs/messages?wait=x", nil)
+
+	// Batch send with one bad entry.
+	var batch struct{ Results []nativeapi.BatchResult }
+	c.must(200, "POST", "/v1/queues/jobs/messages:batch", map[string]any{"messages": []map[string]any{
+		{"id": "one", "body": "b1"},
+		{"id": "two", "body": "b2", "delaySeconds": 1000},
+		{"id": "three", "body": "b3"},
+	}}, &batch)
+	if len(batch.Results) != 3 || batch.Results[0].MessageID == "" || batch.Results[0].MD5OfBody == "" ||
+		batch.Results[1].Error == nil || batch.Results[1].Error.Field != "messages[1].delaySeconds" || batch.Results[2].MessageID == "" {
+		t.Fatalf("batch %+v", batch)
+	}
+	c.fails(400, "invalid_parameter", "messages", "POST", "/v1/queues/jobs/messages:batch", map[string]any{"messages": []map[string]any{{"id": "x", "body": "1"}, {"id": "x", "body": "2"}}})
+	c.must(200, "GET", "/v1/queues/jobs", nil, &q)
+	if q.Attributes["ApproximateNumberOfMessages"] != "2" {
+		t.Fatalf("after batch: %v", q.Attributes)
+	}
+
+	// Purge, then once more within a minute: throttled.
+	c.must(204, "POST", "/v1/queues/jobs/purge", nil, nil)
+	c.must(200, "GET", "/v1/queues/jobs/messages?wait=1&max=10", nil, &m)
+	if len(m.Messages) != 0 {
+		t.Fatalf("purged queue gave %+v", m)
+	}
+	c.fails(429, "throttled", "", "POST", "/v1/queues/jobs/purge", nil)
+
+	// Redrive from the DLQ (back to the sources), and to a named queue.
+	var task struct{ TaskHandle string }
+	c.must(202, "POST", "/v1/queues/jobs-dlq/redrive", nil, &task)
+	if task.TaskHandle == "" {
+		t.Fatal("no task handle")
+	}
+	c.fails(400, "invalid_parameter", "destination", "POST", "/v1/queues/jobs-dlq/redrive", map[string]any{"destination": "missing"})
+	c.fails(400, "invalid_parameter", "name", "POST", "/v1/queues/jobs/redrive", map[string]any{})
+
+	c.must(204, "DELETE", "/v1/queues/jobs", nil, nil)
+	c.fails(404, "not_found", "", "DELETE", "/v1/queues/jobs", nil)
+}
+
+func TestFunctions(t *testing.T) {
+	c := newClient(t)
+	var fl struct{ Functions []nativeapi.Function }
+	c.must(200, "GET", "/v1/functions", nil, &fl)
+	if fl.Functions == nil || len(fl.Functions) != 0 {
+		t.Fatalf("functions %+v", fl)
+	}
+	c.fails(404, "not_found", "", "GET", "/v1/functions/nope", nil)
+	c.fails(404, "not_found", "", "POST", "/v1/functions/nope/invocations", `{}`)
+	c.fails(404, "not_found", "", "DELETE", "/v1/functions/nope", nil)
+	c.fails(404, "not_found", "", "GET", "/v1/functions/nope/logs", nil)
+	c.fails(400, "invalid_parameter", "bytes", "GET", "/v1/functions/nope/logs?bytes=-1", nil)
+}

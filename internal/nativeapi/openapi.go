@@ -1,0 +1,303 @@
+package nativeapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+)
+
+// The OpenAPI document is written out here, apart from the route table;
+// a test keeps the two in step.
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func str() obj              { return obj{"type": "string"} }
+func integer() obj          { return obj{"type": "integer"} }
+func boolean() obj          { return obj{"type": "boolean"} }
+func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
+func mapOf(values obj) obj  { return obj{"type": "object", "additionalProperties": values} }
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func pathParam(name, desc string) obj {
+	return obj{"name": name, "in": "path", "required": true, "description": desc, "schema": str()}
+}
+
+func queryParam(name, desc string, schema obj) obj {
+	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema}
+}
+
+func jsonBody(schema obj) obj {
+	return obj{"required": true, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func jsonResponse(desc string, schema obj) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func noContent(desc string) obj { return obj{"description": desc} }
+
+// errorResponses are the failures every operation may answer with.
+func errorResponses(statuses ...string) obj {
+	desc := map[string]string{
+		"400": "invalid_parameter: the request is invalid; field names the part at fault",
+		"404": "not_found: the resource does not exist",
+		"409": "conflict: the resource exists or is in a conflicting state",
+		"413": "too_large: the request is too large",
+		"429": "throttled: retry later",
+		"500": "internal: a server fault",
+	}
+	out := obj{}
+	for _, s := range append(statuses, "500") {
+		out[s] = jsonResponse(desc[s], ref("ErrorResponse"))
+	}
+	return out
+}
+
+func op(id, summary string, params []obj, body obj, ok obj, okStatus string, errs ...string) obj {
+	resp := errorResponses(errs...)
+	resp[okStatus] = ok
+	o := obj{"operationId": id, "summary": summary, "responses": resp}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	if body != nil {
+		o["requestBody"] = body
+	}
+	return o
+}
+
+var (
+	topicName    = pathParam("name", "topic name")
+	queueName    = pathParam("name", "queue name")
+	functionName = pathParam("name", "function name")
+	subARN       = pathParam("arn", "subscription ARN (URL-escaped)")
+	receipt      = pathParam("receiptHandle", "receipt handle of a received message (URL-escaped)")
+)
+
+func schemas() obj {
+	attr := object([]string{"type", "value"}, obj{
+		"type":  obj{"type": "string", "description": "String, Number, Binary or String.Array, optionally with a .custom suffix"},
+		"value": obj{"type": "string", "description": "the value; base64 for Binary types"},
+	})
+	return obj{
+		"Error": object([]string{"code", "message"}, obj{
+			"code":    obj{"type": "string", "enum": []string{"not_found", "invalid_parameter", "conflict", "throttled", "too_large", "internal"}},
+			"message": str(),
+			"field":   obj{"type": "string", "description": "the request field at fault, when known"},
+		}),
+		"ErrorResponse":     object([]string{"error"}, obj{"error": ref("Error")}),
+		"MessageAttribute":  attr,
+		"MessageAttributes": mapOf(ref("MessageAttribute")),
+		"StringMap":         mapOf(str()),
+		"Topic": object(nil, obj{
+			"name": str(), "arn": str(), "attributes": ref("StringMap"), "tags": ref("StringMap"),
+			"subscriptionsConfirmed": integer(), "subscriptionsPending": integer(),
+		}),
+		"CreateTopicRequest": object([]string{"name"}, obj{"name": str(), "attributes": ref("StringMap"), "tags": ref("StringMap")}),
+		"AttributesRequest":  object(nil, obj{"attributes": ref("StringMap")}),
+		"PublishRequest": object(nil, obj{
+			"message": str(), "subject": str(),
+			"structure":  obj{"type": "string", "enum": []string{"", "json"}},
+			"attributes": ref("MessageAttributes"),
+		}),
+		"PublishBatchRequest": object([]string{"messages"}, obj{"messages": arrayOf(object([]string{"id"}, obj{
+			"id": str(), "message": str(), "subject": str(),
+			"structure":  obj{"type": "string", "enum": []string{"", "json"}},
+			"attributes": ref("MessageAttributes"),
+		}))}),
+		"MessageID": object([]string{"messageId"}, obj{"messageId": str()}),
+		"BatchResults": object([]string{"results"}, obj{"results": arrayOf(object([]string{"id"}, obj{
+			"id": str(), "messageId": str(), "md5OfBody": str(), "error": ref("Error"),
+		}))}),
+		"SubscribeRequest": object([]string{"protocol", "endpoint"}, obj{
+			"protocol":        obj{"type": "string", "enum": []string{"queue", "http", "https", "function"}},
+			"endpoint":        obj{"type": "string", "description": "queue name, URL or function name"},
+			"filterPolicy":    obj{"type": "object", "description": "SNS filter policy"},
+			"filterScope":     obj{"type": "string", "enum": []string{"body", "attributes"}},
+			"raw":             boolean(),
+			"deadLetterQueue": obj{"type": "string", "description": "queue name"},
+			"deliveryPolicy":  obj{"type": "object", "description": "SNS delivery policy"},
+			"webhookSecret":   str(),
+		}),
+		"Subscription": object(nil, obj{
+			"arn": str(), "topic": str(),
+			"protocol": obj{"type": "string", "enum": []string{"queue", "http", "https", "function"}},
+			"endpoint": str(), "pending": boolean(), "attributes": ref("StringMap"),
+		}),
+		"Subscriptions": object([]string{"subscriptions"}, obj{"subscriptions": arrayOf(ref("Subscription"))}),
+		"Topics":        object([]string{"topics"}, obj{"topics": arrayOf(ref("Topic"))}),
+		"Attempts":      obj{"type": "object", "description": "recent delivery attempts, counters, circuit state and backlog"},
+		"Queue": object(nil, obj{
+			"name": str(), "arn": str(), "attributes": ref("StringMap"), "tags": ref("StringMap"),
+		}),
+		"Queues": object([]string{"queues"}, obj{"queues": arrayOf(ref("Queue"))}),
+		"CreateQueueRequest": object([]string{"name"}, obj{
+			"name": str(), "attributes": ref("StringMap"), "tags": ref("StringMap"),
+			"deadLetterQueue": object([]string{"name", "maxReceiveCount"}, obj{"name": str(), "maxReceiveCount": integer()}),
+		}),
+		"SendRequest": object(nil, obj{"body": str(), "attributes": ref("MessageAttributes"), "delaySeconds": integer()}),
+		"SendBatchRequest": object([]string{"messages"}, obj{"messages": arrayOf(object([]string{"id"}, obj{
+			"id": str(), "body": str(), "attributes": ref("MessageAttributes"), "delaySeconds": integer(),
+		}))}),
+		"SendResult": object([]string{"messageId", "md5OfBody"}, obj{"messageId": str(), "md5OfBody": str()}),
+		"Messages": object([]string{"messages"}, obj{"messages": arrayOf(object(nil, obj{
+			"messageId": str(), "receiptHandle": str(), "body": str(), "attributes": ref("MessageAttributes"),
+			"receiveCount": integer(), "sentAt": obj{"type": "string", "format": "date-time"},
+		}))}),
+		"VisibilityRequest": object([]string{"visibilityTimeout"}, obj{"visibilityTimeout": integer()}),
+		"RedriveRequest":    object(nil, obj{"destination": obj{"type": "string", "description": "queue name; absent: back to the source queues"}}),
+		"TaskHandle":        object([]string{"taskHandle"}, obj{"taskHandle": str()}),
+		"Function": object(nil, obj{
+			"name": str(), "arn": str(), "runtime": str(), "handler": str(), "timeout": integer(),
+			"memorySize": integer(), "codeSha256": str(), "codeSize": integer(), "lastModified": str(),
+			"reservedConcurrency": integer(),
+		}),
+		"Functions": object([]string{"functions"}, obj{"functions": arrayOf(ref("Function"))}),
+		"InvokeResult": object(nil, obj{
+			"payload":       obj{"description": "the function's response: JSON when it is JSON, else a string"},
+			"functionError": str(), "logs": str(),
+		}),
+		"RequestID": object([]string{"requestId"}, obj{"requestId": str()}),
+	}
+}
+
+func paths() obj {
+	return obj{
+		"/v1/openapi.json": obj{
+			"get": op("getOpenAPI", "This document", nil, nil, jsonResponse("the OpenAPI document", obj{"type": "object"}), "200"),
+		},
+		"/v1/topics": obj{
+			"post": op("createTopic", "Create a topic (or return the same one)", nil, jsonBody(ref("CreateTopicRequest")),
+				jsonResponse("the topic", ref("Topic")), "201", "400"),
+			"get": op("listTopics", "List topics", nil, nil, jsonResponse("every topic", ref("Topics")), "200"),
+		},
+		"/v1/topics/{name}": obj{
+			"get": op("getTopic", "Get a topic", []obj{topicName}, nil, jsonResponse("the topic", ref("Topic")), "200", "400", "404"),
+			"patch": op("updateTopic", "Set topic attributes", []obj{topicName}, jsonBody(ref("AttributesRequest")),
+				jsonResponse("the topic", ref("Topic")), "200", "400", "404"),
+			"delete": op("deleteTopic", "Delete a topic and its subscriptions", []obj{topicName}, nil, noContent("deleted (or absent)"), "204", "400"),
+		},
+		"/v1/topics/{name}/messages": obj{
+			"post": op("publish", "Publish a message", []obj{topicName}, jsonBody(ref("PublishRequest")),
+				jsonResponse("stored", ref("MessageID")), "201", "400", "404", "413"),
+		},
+		"/v1/topics/{name}/messages:batch": obj{
+			"post": op("publishBatch", "Publish up to 10 messages", []obj{topicName}, jsonBody(ref("PublishBatchRequest")),
+				jsonResponse("one result per entry", ref("BatchResults")), "200", "400", "404", "413"),
+		},
+		"/v1/topics/{name}/subscriptions": obj{
+			"post": op("subscribe", "Subscribe a queue, URL or function", []obj{topicName}, jsonBody(ref("SubscribeRequest")),
+				jsonResponse("the subscription", ref("Subscription")), "201", "400", "404"),
+		},
+		"/v1/subscriptions": obj{
+			"get": op("listSubscriptions", "List subscriptions", []obj{queryParam("topic", "only this topic's", str())}, nil,
+				jsonResponse("the subscriptions", ref("Subscriptions")), "200", "400", "404"),
+		},
+		"/v1/subscriptions/{arn}": obj{
+			"get":    op("getSubscription", "Get a subscription", []obj{subARN}, nil, jsonResponse("the subscription", ref("Subscription")), "200", "400", "404"),
+			"delete": op("unsubscribe", "Delete a subscription", []obj{subARN}, nil, noContent("deleted (or absent)"), "204", "400"),
+		},
+		"/v1/subscriptions/{arn}/attempts": obj{
+			"get": op("getAttempts", "Delivery attempts of an endpoint subscription", []obj{subARN}, nil,
+				jsonResponse("attempts and counters", ref("Attempts")), "200", "400", "404"),
+		},
+		"/v1/queues": obj{
+			"post": op("createQueue", "Create a queue (or return the same one)", nil, jsonBody(ref("CreateQueueRequest")),
+				jsonResponse("the queue", ref("Queue")), "201", "400", "409"),
+			"get": op("listQueues", "List queues", []obj{queryParam("prefix", "only names starting with it", str())}, nil,
+				jsonResponse("the queues", ref("Queues")), "200"),
+		},
+		"/v1/queues/{name}": obj{
+			"get": op("getQueue", "Get a queue", []obj{queueName}, nil, jsonResponse("the queue", ref("Queue")), "200", "404"),
+			"patch": op("updateQueue", "Set queue attributes", []obj{queueName}, jsonBody(ref("AttributesRequest")),
+				jsonResponse("the queue", ref("Queue")), "200", "400", "404"),
+			"delete": op("deleteQueue", "Delete a queue and its messages", []obj{queueName}, nil, noContent("deleted"), "204", "404"),
+		},
+		"/v1/queues/{name}/purge": obj{
+			"post": op("purgeQueue", "Delete every message of a queue", []obj{queueName}, nil, noContent("purged"), "204", "404", "429"),
+		},
+		"/v1/queues/{name}/messages": obj{
+			"post": op("sendMessage", "Send a message", []obj{queueName}, jsonBody(ref("SendRequest")),
+				jsonResponse("stored", ref("SendResult")), "201", "400", "404", "413"),
+			"get": op("receiveMessages", "Receive messages (long polling)", []obj{queueName,
+				queryParam("max", "1 to 10 (default 1)", integer()),
+				queryParam("wait", "seconds to wait for a message, 0 to 20", integer()),
+				queryParam("visibility", "visibility timeout in seconds", integer()),
+				queryParam("delete", "delete the messages before answering", boolean()),
+			}, nil, jsonResponse("the messages", ref("Messages")), "200", "400", "404"),
+		},
+		"/v1/queues/{name}/messages:batch": obj{
+			"post": op("sendMessageBatch", "Send up to 10 messages", []obj{queueName}, jsonBody(ref("SendBatchRequest")),
+				jsonResponse("one result per entry", ref("BatchResults")), "200", "400", "404", "413"),
+		},
+		"/v1/queues/{name}/messages/{receiptHandle}": obj{
+			"delete": op("deleteMessage", "Delete a received message", []obj{queueName, receipt}, nil, noContent("deleted"), "204", "400", "404"),
+			"patch": op("changeVisibility", "Change a received message's visibility timeout", []obj{queueName, receipt},
+				jsonBody(ref("VisibilityRequest")), noContent("changed"), "204", "400", "404"),
+		},
+		"/v1/queues/{name}/redrive": obj{
+			"post": op("redrive", "Move a dead-letter queue's messages", []obj{queueName}, obj{
+				"required": false, "content": obj{"application/json": obj{"schema": ref("RedriveRequest")}},
+			}, jsonResponse("started", ref("TaskHandle")), "202", "400", "404"),
+		},
+		"/v1/functions": obj{
+			"get": op("listFunctions", "List functions", nil, nil, jsonResponse("the functions", ref("Functions")), "200"),
+		},
+		"/v1/functions/{name}": obj{
+			"get":    op("getFunction", "Get a function", []obj{functionName}, nil, jsonResponse("the function", ref("Function")), "200", "400", "404"),
+			"delete": op("deleteFunction", "Delete a function", []obj{functionName}, nil, noContent("deleted"), "204", "400", "404"),
+		},
+		"/v1/functions/{name}/invocations": obj{
+			"post": func() obj {
+				o := op("invokeFunction", "Invoke a function with the request body as payload", []obj{functionName,
+					queryParam("type", "invocation type", obj{"type": "string", "enum": []string{"RequestResponse", "Event", "DryRun"}}),
+				}, obj{"required": false, "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+					jsonResponse("the result (RequestResponse)", ref("InvokeResult")), "200", "400", "404", "413", "429")
+				r := o["responses"].(obj)
+				r["202"] = jsonResponse("queued (Event)", ref("RequestID"))
+				r["204"] = noContent("the call would succeed (DryRun)")
+				return o
+			}(),
+		},
+		"/v1/functions/{name}/logs": obj{
+			"get": op("getFunctionLogs", "Tail of a function's captured log", []obj{functionName,
+				queryParam("bytes", "at most this many bytes", integer()),
+			}, nil, obj{"description": "the log tail", "content": obj{"text/plain": obj{"schema": str()}}}, "200", "400", "404"),
+		},
+	}
+}
+
+// openAPIDocument builds the OpenAPI 3.0.3 description of the API.
+func openAPIDocument() obj {
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{
+			"title":       "Abanico native API",
+			"version":     "1",
+			"description": "Topics, subscriptions, queues and functions by name (subscriptions by ARN), as JSON.",
+		},
+		"paths":      paths(),
+		"components": obj{"schemas": schemas()},
+	}
+}
+
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) { return json.Marshal(openAPIDocument()) })
+
+func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
+	b, err := openAPIJSON()
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,424 @@
+package nativeapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/abanico/abanico/internal/queue"
+)
+
+// Queue is a queue as the native API shows it: every attribute, and tags.
+type Queue struct {
+	Name       string            `json:"name"`
+	ARN        string            `json:"arn"`
+	Attributes map[string]string `json:"attributes"`
+	Tags       map[string]string `json:"tags"`
+}
+
+func (h *Handler) queueView(ctx context.Context, q *queue.Queue) (*Queue, error) {
+	attrs, err := h.queues.GetAttributes(ctx, q.Name, []string{"All"})
+	if err != nil {
+		return nil, fmt.Errorf("attributes of queue %s: %w", q.Name, err)
+	}
+	tags := map[string]string{}
+	for k, v := range q.Tags {
+		tags[k] = v
+	}
+	return &Queue{Name: q.Name, ARN: h.queues.ARN(q.Name), Attributes: attrs, Tags: tags}, nil
+}
+
+// DeadLetterQueue names a queue's dead-letter queue and after how many
+// receives a message moves there.
+type DeadLetterQueue struct {
+	Name            string `json:"name"`
+	MaxReceiveCount int    `json:"maxReceiveCount"`
+}
+
+type createQueueRequest struct {
+	Name            string            `json:"name"`
+	Attributes      map[string]string `json:"attributes"`
+	Tags            map[string]string `json:"tags"`
+	DeadLetterQueue *DeadLetterQueue  `json:"deadLetterQueue,omitempty"`
+}
+
+// queueField names the request field an SQS validation message is about.
+func queueField(msg string) string {
+	switch {
+	case strings.Contains(msg, "RedrivePolicy") || strings.Contains(msg, "deadLetterTargetArn") || strings.Contains(msg, "maxReceiveCount"):
+		return "deadLetterQueue"
+	case strings.Contains(msg, "ttribute"):
+		return "attributes"
+	case strings.Contains(msg, "ag"):
+		return "tags"
+	case strings.Contains(msg, "alphanumeric"):
+		return "name"
+	}
+	return ""
+}
+
+func (h *Handler) createQueue(w http.ResponseWriter, r *http.Request) {
+	var req createQueueRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	attrs := map[string]string{}
+	for k, v := range req.Attributes {
+		attrs[k] = v
+	}
+	if d := req.DeadLetterQueue; d != nil {
+		if _, ok := attrs["RedrivePolicy"]; ok {
+			h.writeError(w, badRequest("deadLetterQueue", "give either deadLetterQueue or the RedrivePolicy attribute, not both"), "")
+			return
+		}
+		b, err := json.Marshal(map[string]any{"deadLetterTargetArn": h.queues.ARN(d.Name), "maxReceiveCount": d.MaxReceiveCount})
+		if err != nil {
+			h.writeError(w, fmt.Errorf("encode redrive policy: %w", err), "")
+			return
+		}
+		attrs["RedrivePolicy"] = string(b)
+	}
+	q, err := h.queues.Create(r.Context(), req.Name, attrs, req.Tags)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("create queue %s: %w", req.Name, err), queueField(err.Error()))
+		return
+	}
+	v, err := h.queueView(r.Context(), q)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (h *Handler) listQueues(w http.ResponseWriter, r *http.Request) {
+	out, err := views(r.Context(), h.queues.List(r.URL.Query().Get("prefix")), h.queueView)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]*Queue{"queues": out})
+}
+
+func (h *Handler) getQueue(w http.ResponseWriter, r *http.Request) {
+	q, err := h.queues.Get(r.PathValue("name"))
+	if err != nil {
+		h.writeError(w, err, "name")
+		return
+	}
+	v, err := h.queueView(r.Context(), q)
+	if err != nil {
+		h.writeError(w, err, "name")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+type updateQueueRequest struct {
+	Attributes map[string]string `json:"attributes"`
+}
+
+// updateQueue sets the given attributes together: nothing changes when
+// the service rejects one.
+func (h *Handler) updateQueue(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req updateQueueRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if err := h.queues.SetAttributes(r.Context(), name, req.Attributes); err != nil {
+		h.writeError(w, fmt.Errorf("set attributes of queue %s: %w", name, err), "attributes")
+		return
+	}
+	q, err := h.queues.Get(name)
+	if err != nil {
+		h.writeError(w, err, "name")
+		return
+	}
+	v, err := h.queueView(r.Context(), q)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) deleteQueue(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := h.queues.Delete(r.Context(), name); err != nil {
+		h.writeError(w, fmt.Errorf("delete queue %s: %w", name, err), "name")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) purgeQueue(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := h.queues.Purge(r.Context(), name); err != nil {
+		h.writeError(w, fmt.Errorf("purge queue %s: %w", name, err), "name")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type sendRequest struct {
+	ID           string                      `json:"id,omitempty"`
+	Body         string                      `json:"body"`
+	Attributes   map[string]MessageAttribute `json:"attributes,omitempty"`
+	DelaySeconds *int                        `json:"delaySeconds,omitempty"`
+}
+
+func sendInput(prefix string, m *sendRequest) (queue.SendInput, error) {
+	attrs, err := decodeAttributes(prefix+"attributes", m.Attributes)
+	if err != nil {
+		return queue.SendInput{}, err
+	}
+	return queue.SendInput{ID: m.ID, Body: m.Body, DelaySeconds: m.DelaySeconds, Attributes: queueAttributes(attrs)}, nil
+}
+
+// sendField names the request field an SQS send message is about.
+func sendField(msg, prefix string) string {
+	switch {
+	case strings.Contains(msg, "DelaySeconds"):
+		return prefix + "delaySeconds"
+	case strings.Contains(msg, "ttribute"):
+		return prefix + "attributes"
+	case strings.Contains(msg, "essage"):
+		return prefix + "body"
+	}
+	return ""
+}
+
+func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req sendRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if req.ID != "" {
+		h.writeError(w, badRequest("id", "id is only for batch entries"), "")
+		return
+	}
+	in, err := sendInput("", &req)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	res, err := h.queues.Send(r.Context(), name, h.queues.AccountID(), []queue.SendInput{in})
+	if err != nil {
+		h.writeError(w, fmt.Errorf("send to %s: %w", name, err), "name")
+		return
+	}
+	if e := res[0].Err; e != nil {
+		h.writeError(w, fmt.Errorf("send to %s: %w", name, e), sendField(e.Message, ""))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"messageId": res[0].MessageID, "md5OfBody": res[0].MD5OfBody})
+}
+
+type sendBatchRequest struct {
+	Messages []sendRequest `json:"messages"`
+}
+
+func (h *Handler) sendMessageBatch(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req sendBatchRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	ids := make([]string, len(req.Messages))
+	ins := make([]queue.SendInput, len(req.Messages))
+	for i := range req.Messages {
+		ids[i] = req.Messages[i].ID
+		in, err := sendInput(fmt.Sprintf("messages[%d].", i), &req.Messages[i])
+		if err != nil {
+			h.writeError(w, err, "")
+			return
+		}
+		ins[i] = in
+	}
+	if err := queue.ValidateBatchIDs("message", ids); err != nil {
+		h.writeError(w, fmt.Errorf("send batch to %s: %w", name, err), "messages")
+		return
+	}
+	res, err := h.queues.Send(r.Context(), name, h.queues.AccountID(), ins)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("send batch to %s: %w", name, err), "name")
+		return
+	}
+	out := make([]BatchResult, len(res))
+	for i, sr := range res {
+		out[i] = BatchResult{ID: sr.ID, MessageID: sr.MessageID, MD5OfBody: sr.MD5OfBody}
+		if sr.Err != nil {
+			out[i] = BatchResult{ID: sr.ID, Error: errorOf(sr.Err, sendField(sr.Err.Message, fmt.Sprintf("messages[%d].", i)))}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string][]BatchResult{"results": out})
+}
+
+// Message is a received queue message. SentAt is RFC 3339 with
+// milliseconds, in UTC.
+type Message struct {
+	MessageID     string                      `json:"messageId"`
+	ReceiptHandle string                      `json:"receiptHandle"`
+	Body          string                      `json:"body"`
+	Attributes    map[string]MessageAttribute `json:"attributes"`
+	ReceiveCount  int                         `json:"receiveCount"`
+	SentAt        string                      `json:"sentAt,omitempty"`
+}
+
+// receiveMessages receives up to ?max messages, long polling up to ?wait
+// seconds; with ?delete=true they are deleted before the answer, so the
+// caller gets each at most once.
+func (h *Handler) receiveMessages(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	in := queue.ReceiveInput{AttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}}
+	var err error
+	if in.MaxMessages, err = queryInt(r, "max"); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if in.WaitTimeSeconds, err = queryInt(r, "wait"); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if in.VisibilityTimeout, err = queryInt(r, "visibility"); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	del, err := queryBool(r, "delete")
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	msgs, err := h.queues.Receive(r.Context(), name, in)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("receive from %s: %w", name, err), receiveField(err.Error()))
+		return
+	}
+	out := make([]Message, len(msgs))
+	handles := make([]string, len(msgs))
+	for i, m := range msgs {
+		handles[i] = m.ReceiptHandle
+		out[i] = Message{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: nativeAttributes(m.MessageAttributes)}
+		out[i].ReceiveCount, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
+			out[i].SentAt = time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		}
+	}
+	if del && len(handles) > 0 {
+		errs, err := h.queues.DeleteMessages(r.Context(), name, handles)
+		if err != nil {
+			h.writeError(w, fmt.Errorf("delete received messages of %s: %w", name, err), "")
+			return
+		}
+		for _, e := range errs {
+			if e != nil {
+				h.writeError(w, fmt.Errorf("delete received message of %s: %w", name, e), "")
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string][]Message{"messages": out})
+}
+
+// receiveField names the query parameter an SQS receive message is about.
+func receiveField(msg string) string {
+	switch {
+	case strings.Contains(msg, "MaxNumberOfMessages"):
+		return "max"
+	case strings.Contains(msg, "WaitTimeSeconds"):
+		return "wait"
+	case strings.Contains(msg, "VisibilityTimeout"):
+		return "visibility"
+	}
+	return "name"
+}
+
+func (h *Handler) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	errs, err := h.queues.DeleteMessages(r.Context(), name, []string{r.PathValue("receiptHandle")})
+	if err != nil {
+		h.writeError(w, fmt.Errorf("delete message of %s: %w", name, err), "name")
+		return
+	}
+	if errs[0] != nil {
+		h.writeError(w, fmt.Errorf("delete message of %s: %w", name, errs[0]), "receiptHandle")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type visibilityRequest struct {
+	VisibilityTimeout *int `json:"visibilityTimeout"`
+}
+
+func (h *Handler) changeVisibility(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req visibilityRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if req.VisibilityTimeout == nil {
+		h.writeError(w, badRequest("visibilityTimeout", "visibilityTimeout is required"), "")
+		return
+	}
+	errs, err := h.queues.ChangeVisibility(r.Context(), name, []queue.VisibilityChange{{ReceiptHandle: r.PathValue("receiptHandle"), Timeout: *req.VisibilityTimeout}})
+	if err != nil {
+		h.writeError(w, fmt.Errorf("change visibility in %s: %w", name, err), "name")
+		return
+	}
+	if e := errs[0]; e != nil {
+		field := "receiptHandle"
+		if strings.Contains(e.Message, "VisibilityTimeout") {
+			field = "visibilityTimeout"
+		}
+		h.writeError(w, fmt.Errorf("change visibility in %s: %w", name, e), field)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type redriveRequest struct {
+	Destination string `json:"destination,omitempty"`
+}
+
+// redrive starts moving the messages of a dead-letter queue to destination,
+// or back to their source queues when none is given.
+func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req redriveRequest
+	if err := decodeBody(w, r, &req, true); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	dest := ""
+	if req.Destination != "" {
+		dest = h.queues.ARN(req.Destination)
+	}
+	handle, err := h.queues.StartMoveTask(r.Context(), h.queues.ARN(name), dest, nil)
+	if err != nil {
+		field := "name"
+		if strings.Contains(err.Error(), "DestinationArn") {
+			field = "destination"
+		}
+		if isNotFound(err) && field == "destination" {
+			// A missing destination is a fault of the request body, not of
+			// the addressed resource.
+			h.writeError(w, badRequest("destination", "destination queue %s does not exist", req.Destination), "")
+			return
+		}
+		h.writeError(w, fmt.Errorf("redrive %s: %w", name, err), field)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"taskHandle": handle})
+}

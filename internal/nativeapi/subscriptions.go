@@ -1,0 +1,262 @@
+package nativeapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/abanico/abanico/internal/apierr"
+	"github.com/abanico/abanico/internal/topic"
+)
+
+// Native subscription protocols and the SNS protocols they stand for.
+var protocolToSNS = map[string]string{"queue": "sqs", "http": "http", "https": "https", "function": "lambda"}
+
+// Subscription is a subscription as the native API shows it: Protocol is
+// the native protocol name and Endpoint the endpoint as given natively (a
+// queue or function name, or a URL).
+type Subscription struct {
+	ARN        string            `json:"arn"`
+	Topic      string            `json:"topic"`
+	Protocol   string            `json:"protocol"`
+	Endpoint   string            `json:"endpoint"`
+	Pending    bool              `json:"pending"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+func isNotFound(err error) bool {
+	var ae *apierr.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
+	status, _ := classify(ae.Code)
+	return status == http.StatusNotFound
+}
+
+// nativeEndpoint turns an SNS protocol and endpoint back into the native
+// ones; endpoints of another account or region stay ARNs.
+func (h *Handler) nativeEndpoint(protocol, endpoint string) (string, string) {
+	switch protocol {
+	case "sqs":
+		if name, ok := h.queueNameOf(endpoint); ok {
+			return "queue", name
+		}
+		return "queue", endpoint
+	case "lambda":
+		prefix := h.functions.FunctionArn("")
+		if name, ok := strings.CutPrefix(endpoint, prefix); ok && name != "" && !strings.Contains(name, ":") {
+			return "function", name
+		}
+		return "function", endpoint
+	}
+	return protocol, endpoint
+}
+
+func (h *Handler) subscriptionView(ctx context.Context, sub *topic.Subscription) (*Subscription, error) {
+	arn := h.topics.SubscriptionArn(sub)
+	attrs, err := h.topics.GetSubscriptionAttributes(ctx, arn)
+	if err != nil {
+		return nil, fmt.Errorf("subscription attributes of %s: %w", arn, err)
+	}
+	return h.subscriptionFromAttributes(arn, sub.TopicName, attrs), nil
+}
+
+func (h *Handler) subscriptionFromAttributes(arn, topicName string, attrs map[string]string) *Subscription {
+	protocol, endpoint := h.nativeEndpoint(attrs["Protocol"], attrs["Endpoint"])
+	pending, _ := strconv.ParseBool(attrs["PendingConfirmation"])
+	return &Subscription{ARN: arn, Topic: topicName, Protocol: protocol, Endpoint: endpoint, Pending: pending, Attributes: attrs}
+}
+
+type subscribeRequest struct {
+	Protocol        string          `json:"protocol"`
+	Endpoint        string          `json:"endpoint"`
+	FilterPolicy    json.RawMessage `json:"filterPolicy,omitempty"`
+	FilterScope     string          `json:"filterScope,omitempty"`
+	Raw             *bool           `json:"raw,omitempty"`
+	DeadLetterQueue string          `json:"deadLetterQueue,omitempty"`
+	DeliveryPolicy  json.RawMessage `json:"deliveryPolicy,omitempty"`
+	WebhookSecret   string          `json:"webhookSecret,omitempty"`
+}
+
+// compactJSON re-serializes a raw JSON object given in field; null and
+// absence give "".
+func compactJSON(field string, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return "", badRequest(field, "%s must be a JSON object", field)
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return "", fmt.Errorf("re-encode %s: %w", field, err)
+	}
+	return string(b), nil
+}
+
+// subscribeAttributes translates the native subscription options into SNS
+// subscription attributes.
+func (h *Handler) subscribeAttributes(req *subscribeRequest) (map[string]string, error) {
+	attrs := map[string]string{}
+	fp, err := compactJSON("filterPolicy", req.FilterPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if fp != "" {
+		attrs["FilterPolicy"] = fp
+	}
+	switch req.FilterScope {
+	case "":
+	case "body":
+		attrs["FilterPolicyScope"] = "MessageBody"
+	case "attributes":
+		attrs["FilterPolicyScope"] = "MessageAttributes"
+	default:
+		return nil, badRequest("filterScope", "filterScope must be body or attributes")
+	}
+	if req.Raw != nil {
+		attrs["RawMessageDelivery"] = strconv.FormatBool(*req.Raw)
+	}
+	if req.DeadLetterQueue != "" {
+		b, err := json.Marshal(map[string]string{"deadLetterTargetArn": h.queues.ARN(req.DeadLetterQueue)})
+		if err != nil {
+			return nil, fmt.Errorf("encode redrive policy: %w", err)
+		}
+		attrs["RedrivePolicy"] = string(b)
+	}
+	dp, err := compactJSON("deliveryPolicy", req.DeliveryPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if dp != "" {
+		attrs["DeliveryPolicy"] = dp
+	}
+	if req.WebhookSecret != "" {
+		attrs["StandardWebhooksSecret"] = req.WebhookSecret
+	}
+	return attrs, nil
+}
+
+// subscribeField names the request field an SNS subscribe message is about.
+func subscribeField(msg string) string {
+	for _, f := range []struct{ sns, native string }{
+		{"FilterPolicyScope", "filterScope"}, {"FilterPolicy", "filterPolicy"}, {"RawMessageDelivery", "raw"},
+		{"RedrivePolicy", "deadLetterQueue"}, {"DeliveryPolicy", "deliveryPolicy"},
+		{"StandardWebhooksSecret", "webhookSecret"}, {"Protocol", "protocol"}, {"ndpoint", "endpoint"},
+		{"Filter", "filterPolicy"},
+	} {
+		if strings.Contains(msg, f.sns) {
+			return f.native
+		}
+	}
+	return ""
+}
+
+func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req subscribeRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	protocol, ok := protocolToSNS[req.Protocol]
+	if !ok {
+		h.writeError(w, badRequest("protocol", "protocol must be queue, http, https or function"), "")
+		return
+	}
+	endpoint := req.Endpoint
+	switch {
+	case endpoint == "":
+		h.writeError(w, badRequest("endpoint", "endpoint is required"), "")
+		return
+	case protocol == "sqs":
+		endpoint = h.queues.ARN(endpoint)
+	case protocol == "lambda":
+		endpoint = h.functions.FunctionArn(endpoint)
+	}
+	attrs, err := h.subscribeAttributes(&req)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	sub, err := h.topics.Subscribe(r.Context(), h.topics.TopicArn(name), protocol, endpoint, attrs)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("subscribe to %s: %w", name, err), subscribeField(err.Error()))
+		return
+	}
+	v, err := h.subscriptionView(r.Context(), sub)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	var subs []*topic.Subscription
+	if name := r.URL.Query().Get("topic"); name != "" {
+		var err error
+		if subs, err = h.topics.ListSubscriptionsByTopic(h.topics.TopicArn(name)); err != nil {
+			h.writeError(w, fmt.Errorf("subscriptions of %s: %w", name, err), "topic")
+			return
+		}
+	} else {
+		subs = h.topics.ListSubscriptions()
+	}
+	out, err := views(r.Context(), subs, h.subscriptionView)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]*Subscription{"subscriptions": out})
+}
+
+func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("arn")
+	attrs, err := h.topics.GetSubscriptionAttributes(r.Context(), arn)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("subscription %s: %w", arn, err), "arn")
+		return
+	}
+	topicName := attrs["TopicArn"]
+	if i := strings.LastIndexByte(topicName, ':'); i >= 0 {
+		topicName = topicName[i+1:]
+	}
+	writeJSON(w, http.StatusOK, h.subscriptionFromAttributes(arn, topicName, attrs))
+}
+
+// unsubscribe deletes a subscription; deleting one that does not exist
+// succeeds, as the service's Unsubscribe does.
+func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("arn")
+	if err := h.topics.Unsubscribe(r.Context(), arn); err != nil {
+		h.writeError(w, fmt.Errorf("unsubscribe %s: %w", arn, err), "arn")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// attempts returns an endpoint subscription's recent delivery attempts,
+// counters, circuit state and backlog.
+func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
+	st, err := h.topics.EndpointStats(r.Context(), r.PathValue("arn"))
+	if err != nil {
+		h.writeError(w, err, "arn")
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// codeOf is the service error code of err ("" for other errors).
+func codeOf(err error) string {
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
+}
