@@ -1,0 +1,253 @@
+package abanico
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Queue is a queue as the server shows it: every SQS queue attribute, and
+// tags.
+type Queue struct {
+	Name       string            `json:"name"`
+	ARN        string            `json:"arn"`
+	Attributes map[string]string `json:"attributes"`
+	Tags       map[string]string `json:"tags"`
+}
+
+// DeadLetter names a queue's dead-letter queue and after how many receives
+// a message moves there.
+type DeadLetter struct {
+	Name            string `json:"name"`
+	MaxReceiveCount int    `json:"maxReceiveCount"`
+}
+
+// CreateQueueInput describes a queue to create. Attributes are SQS queue
+// attributes (VisibilityTimeout, FifoQueue, ...); DeadLetterQueue, when
+// set, must not be combined with a RedrivePolicy attribute.
+type CreateQueueInput struct {
+	Name            string            `json:"name"`
+	Attributes      map[string]string `json:"attributes,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	DeadLetterQueue *DeadLetter       `json:"deadLetterQueue,omitempty"`
+}
+
+// QueueMessage is a message to send. ID is for batch entries only (it
+// must be set, and unique, in [Client.SendMessageBatch] and empty in
+// [Client.SendMessage]); DelaySeconds, when set, overrides the queue's
+// delay.
+type QueueMessage struct {
+	ID           string                      `json:"id,omitempty"`
+	Body         string                      `json:"body"`
+	Attributes   map[string]MessageAttribute `json:"attributes,omitempty"`
+	DelaySeconds *int                        `json:"delaySeconds,omitempty"`
+}
+
+// SendResult identifies a sent message.
+type SendResult struct {
+	MessageID string `json:"messageId"`
+	MD5OfBody string `json:"md5OfBody"`
+}
+
+// ReceivedMessage is a received message. ReceiptHandle identifies this
+// receipt for [Client.DeleteMessage] and [Client.ChangeVisibility]; SentAt
+// is RFC 3339 with milliseconds, in UTC.
+type ReceivedMessage struct {
+	MessageID     string                      `json:"messageId"`
+	ReceiptHandle string                      `json:"receiptHandle"`
+	Body          string                      `json:"body"`
+	Attributes    map[string]MessageAttribute `json:"attributes"`
+	ReceiveCount  int                         `json:"receiveCount"`
+	SentAt        string                      `json:"sentAt,omitempty"`
+}
+
+// ReceiveInput tunes a receive. Max is the most messages to return (0: the
+// server's default, one). Wait is how long to long-poll for a first
+// message, in whole seconds rounded up (0: return at once). Visibility,
+// when set, overrides the queue's visibility timeout for these messages
+// (whole seconds, rounded up). Delete deletes the messages before they are
+// returned, so each is received at most once.
+type ReceiveInput struct {
+	Max        int
+	Wait       time.Duration
+	Visibility *time.Duration
+	Delete     bool
+}
+
+// waitMargin is how much longer than its wait a long poll may take before
+// an HTTP client timeout ends it.
+const waitMargin = 15 * time.Second
+
+// CreateQueue creates a queue and returns it. Creating a queue that exists
+// with other attributes is a conflict error.
+func (c *Client) CreateQueue(ctx context.Context, in CreateQueueInput) (*Queue, error) {
+	var q Queue
+	if _, err := c.run(ctx, fmt.Sprintf("create queue %q", in.Name), &call{method: http.MethodPost, path: "/v1/queues", body: in}, &q); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// ListQueues returns the queues whose names start with prefix (all of them
+// for ""), never nil on success.
+func (c *Client) ListQueues(ctx context.Context, prefix string) ([]Queue, error) {
+	q := url.Values{}
+	if prefix != "" {
+		q.Set("prefix", prefix)
+	}
+	var out struct {
+		Queues []Queue `json:"queues"`
+	}
+	if _, err := c.run(ctx, "list queues", &call{method: http.MethodGet, path: "/v1/queues", query: q}, &out); err != nil {
+		return nil, err
+	}
+	if out.Queues == nil {
+		out.Queues = []Queue{}
+	}
+	return out.Queues, nil
+}
+
+// GetQueue returns the named queue; a missing queue is a not_found error.
+func (c *Client) GetQueue(ctx context.Context, name string) (*Queue, error) {
+	var q Queue
+	if _, err := c.run(ctx, fmt.Sprintf("get queue %q", name), &call{method: http.MethodGet, path: pathOf("/v1/queues/", name)}, &q); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// UpdateQueue sets the given queue attributes together (on an error none
+// is changed) and returns the queue as it then is.
+func (c *Client) UpdateQueue(ctx context.Context, name string, attributes map[string]string) (*Queue, error) {
+	if attributes == nil {
+		attributes = map[string]string{}
+	}
+	body := struct {
+		Attributes map[string]string `json:"attributes"`
+	}{attributes}
+	var q Queue
+	if _, err := c.run(ctx, fmt.Sprintf("update queue %q", name), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", name), body: body}, &q); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// DeleteQueue deletes a queue and its messages; a missing queue is a
+// not_found error.
+func (c *Client) DeleteQueue(ctx context.Context, name string) error {
+	_, err := c.run(ctx, fmt.Sprintf("delete queue %q", name), &call{method: http.MethodDelete, path: pathOf("/v1/queues/", name)}, nil)
+	return err
+}
+
+// PurgeQueue deletes every message of a queue. A purge shortly after
+// another may be refused with a throttled error.
+func (c *Client) PurgeQueue(ctx context.Context, name string) error {
+	_, err := c.run(ctx, fmt.Sprintf("purge queue %q", name), &call{method: http.MethodPost, path: pathOf("/v1/queues/", name, "/purge")}, nil)
+	return err
+}
+
+// SendMessage sends one message to a queue. On success the message is
+// stored and will be received (after its delay, if any).
+func (c *Client) SendMessage(ctx context.Context, queue string, msg QueueMessage) (*SendResult, error) {
+	var r SendResult
+	if _, err := c.run(ctx, fmt.Sprintf("send to queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/messages"), body: msg}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// SendMessageBatch sends up to ten messages to a queue. A nil error means
+// the batch as a whole was accepted; each entry may still have failed, as
+// told by its [BatchResult.Error]. Results are in the order of msgs.
+func (c *Client) SendMessageBatch(ctx context.Context, queue string, msgs []QueueMessage) ([]BatchResult, error) {
+	if msgs == nil {
+		msgs = []QueueMessage{}
+	}
+	body := struct {
+		Messages []QueueMessage `json:"messages"`
+	}{msgs}
+	var out struct {
+		Results []BatchResult `json:"results"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("send batch to queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/messages:batch"), body: body}, &out); err != nil {
+		return nil, err
+	}
+	return out.Results, nil
+}
+
+// ReceiveMessages receives messages from a queue, long polling up to
+// in.Wait for the first one; it returns an empty (non-nil) slice when none
+// arrived. The request is bounded by ctx alone: if the Client's HTTP client
+// has a Timeout shorter than the wait plus a margin, this request is sent
+// with that timeout raised, so a long poll is not cut short. A ctx whose
+// deadline is shorter than the wait ends the receive early with its error.
+func (c *Client) ReceiveMessages(ctx context.Context, queue string, in ReceiveInput) ([]ReceivedMessage, error) {
+	q := url.Values{}
+	if in.Max != 0 {
+		q.Set("max", strconv.Itoa(in.Max))
+	}
+	wait := seconds(in.Wait)
+	if in.Wait > 0 {
+		q.Set("wait", strconv.Itoa(wait))
+	}
+	if in.Visibility != nil {
+		q.Set("visibility", strconv.Itoa(seconds(*in.Visibility)))
+	}
+	if in.Delete {
+		q.Set("delete", "true")
+	}
+	cl := &call{method: http.MethodGet, path: pathOf("/v1/queues/", queue, "/messages"), query: q}
+	if need := time.Duration(wait)*time.Second + waitMargin; c.hc.Timeout > 0 && c.hc.Timeout < need {
+		hc := *c.hc
+		hc.Timeout = need
+		cl.hc = &hc
+	}
+	var out struct {
+		Messages []ReceivedMessage `json:"messages"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("receive from queue %q", queue), cl, &out); err != nil {
+		return nil, err
+	}
+	if out.Messages == nil {
+		out.Messages = []ReceivedMessage{}
+	}
+	return out.Messages, nil
+}
+
+// DeleteMessage deletes the message received with receiptHandle. A handle
+// that is malformed or of another queue is an invalid_parameter error.
+func (c *Client) DeleteMessage(ctx context.Context, queue, receiptHandle string) error {
+	_, err := c.run(ctx, fmt.Sprintf("delete message from queue %q", queue), &call{method: http.MethodDelete, path: pathOf("/v1/queues/", queue, "/messages/", receiptHandle)}, nil)
+	return err
+}
+
+// ChangeVisibility makes the message received with receiptHandle visible
+// again after timeout (whole seconds, rounded up; 0 or less makes it
+// visible at once), counted from now.
+func (c *Client) ChangeVisibility(ctx context.Context, queue, receiptHandle string, timeout time.Duration) error {
+	body := struct {
+		VisibilityTimeout int `json:"visibilityTimeout"`
+	}{seconds(timeout)}
+	_, err := c.run(ctx, fmt.Sprintf("change visibility in queue %q", queue), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", queue, "/messages/", receiptHandle), body: body}, nil)
+	return err
+}
+
+// Redrive starts moving the messages of a dead-letter queue to the queue
+// named destination, or back to their source queues when destination is
+// "", and returns the move task's handle. The move runs in the background:
+// success means it started, not that it finished.
+func (c *Client) Redrive(ctx context.Context, queue, destination string) (string, error) {
+	body := struct {
+		Destination string `json:"destination,omitempty"`
+	}{destination}
+	var out struct {
+		TaskHandle string `json:"taskHandle"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("redrive queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/redrive"), body: body}, &out); err != nil {
+		return "", err
+	}
+	return out.TaskHandle, nil
+}

@@ -1,0 +1,396 @@
+package abanico_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/abanico/abanico"
+	"github.com/abanico/abanico/internal/abanicotest"
+)
+
+func start(t *testing.T) (*abanico.Client, context.Context) {
+	t.Helper()
+	srv := abanicotest.Start(t, abanicotest.Embedded)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	// A trailing slash on the endpoint is accepted.
+	return abanico.NewClient(srv.URL() + "/"), ctx
+}
+
+func apiError(t *testing.T, err error) *abanico.Error {
+	t.Helper()
+	var e *abanico.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not an *abanico.Error", err, err)
+	}
+	return e
+}
+
+func TestClient(t *testing.T) {
+	c, ctx := start(t)
+
+	t.Run("topics", func(t *testing.T) {
+		tp, err := c.CreateTopic(ctx, abanico.CreateTopicInput{Name: "crud", Attributes: map[string]string{"DisplayName": "One"}, Tags: map[string]string{"team": "a"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tp.Name != "crud" || !strings.HasSuffix(tp.ARN, ":crud") || tp.Attributes["DisplayName"] != "One" || tp.Tags["team"] != "a" {
+			t.Fatalf("created %+v", tp)
+		}
+		if tp, err = c.UpdateTopic(ctx, "crud", map[string]string{"DisplayName": "Two"}); err != nil || tp.Attributes["DisplayName"] != "Two" {
+			t.Fatalf("update: %+v, %v", tp, err)
+		}
+		if tp, err = c.GetTopic(ctx, "crud"); err != nil || tp.Attributes["DisplayName"] != "Two" {
+			t.Fatalf("get: %+v, %v", tp, err)
+		}
+		list, err := c.ListTopics(ctx)
+		if err != nil || !hasTopic(list, "crud") {
+			t.Fatalf("list: %+v, %v", list, err)
+		}
+		if err := c.DeleteTopic(ctx, "crud"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetTopic(ctx, "crud")
+		if !abanico.IsNotFound(err) {
+			t.Fatalf("get deleted topic: %v", err)
+		}
+		if e := apiError(t, err); e.Status != http.StatusNotFound {
+			t.Fatalf("status %d", e.Status)
+		}
+		if err := c.DeleteTopic(ctx, "crud"); err != nil {
+			t.Fatalf("deleting a missing topic: %v", err)
+		}
+	})
+
+	t.Run("fanout", func(t *testing.T) {
+		if _, err := c.CreateTopic(ctx, abanico.CreateTopicInput{Name: "orders"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "red-orders"}); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := c.Subscribe(ctx, "orders", abanico.SubscribeInput{
+			Protocol: abanico.ProtocolQueue, Endpoint: "red-orders", Raw: true,
+			FilterPolicy: json.RawMessage(`{"color": ["red"]}`), FilterScope: "attributes",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Protocol != "queue" || sub.Endpoint != "red-orders" || sub.Topic != "orders" || sub.Pending ||
+			sub.Attributes["FilterPolicy"] != `{"color":["red"]}` || sub.Attributes["RawMessageDelivery"] != "true" {
+			t.Fatalf("subscription %+v", sub)
+		}
+		// The ARN holds ':' and is escaped as one path segment.
+		got, err := c.GetSubscription(ctx, sub.ARN)
+		if err != nil || got.ARN != sub.ARN || got.Topic != "orders" {
+			t.Fatalf("get subscription: %+v, %v", got, err)
+		}
+		for _, topic := range []string{"orders", ""} {
+			subs, err := c.ListSubscriptions(ctx, topic)
+			if err != nil || len(subs) != 1 || subs[0].ARN != sub.ARN {
+				t.Fatalf("list subscriptions of %q: %+v, %v", topic, subs, err)
+			}
+		}
+		if _, err := c.ListSubscriptions(ctx, "no-such-topic"); !abanico.IsNotFound(err) {
+			t.Fatalf("subscriptions of a missing topic: %v", err)
+		}
+
+		_, err = c.SubscriptionAttempts(ctx, sub.ARN)
+		if e := apiError(t, err); e.Status != http.StatusBadRequest || e.Code != abanico.CodeInvalidParameter || e.Field != "arn" {
+			t.Fatalf("attempts of a queue subscription: %+v", e)
+		}
+
+		blue := map[string]abanico.MessageAttribute{"color": {Type: "String", Value: "blue"}}
+		red := map[string]abanico.MessageAttribute{"color": {Type: "String", Value: "red"}}
+		if _, err := c.Publish(ctx, "orders", abanico.TopicMessage{Message: "blue one", Attributes: blue}); err != nil {
+			t.Fatal(err)
+		}
+		id, err := c.Publish(ctx, "orders", abanico.TopicMessage{Message: "red one", Attributes: red})
+		if err != nil || id == "" {
+			t.Fatalf("publish: %q, %v", id, err)
+		}
+		msgs := receiveN(t, c, ctx, "red-orders", 1)
+		if msgs[0].Body != "red one" {
+			t.Fatalf("raw delivery of the filtered message: %+v", msgs[0])
+		}
+
+		res, err := c.PublishBatch(ctx, "orders", []abanico.TopicMessage{
+			{ID: "a", Message: "batch red", Attributes: red},
+			{ID: "b", Message: ""},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || res[0].ID != "a" || res[0].MessageID == "" || res[0].Error != nil {
+			t.Fatalf("batch results %+v", res)
+		}
+		if e := res[1].Error; res[1].ID != "b" || res[1].MessageID != "" || e == nil || e.Code != abanico.CodeInvalidParameter || e.Field != "messages[1].message" {
+			t.Fatalf("bad entry %+v (error %+v)", res[1], res[1].Error)
+		}
+		msgs = receiveN(t, c, ctx, "red-orders", 1)
+		if msgs[0].Body != "batch red" {
+			t.Fatalf("batch message %+v", msgs[0])
+		}
+
+		if err := c.Unsubscribe(ctx, sub.ARN); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetSubscription(ctx, sub.ARN); !abanico.IsNotFound(err) {
+			t.Fatalf("get after unsubscribe: %v", err)
+		}
+		if err := c.Unsubscribe(ctx, sub.ARN); err != nil {
+			t.Fatalf("unsubscribing twice: %v", err)
+		}
+	})
+
+	t.Run("queues", func(t *testing.T) {
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "jobs-dlq"}); err != nil {
+			t.Fatal(err)
+		}
+		q, err := c.CreateQueue(ctx, abanico.CreateQueueInput{
+			Name: "jobs", Attributes: map[string]string{"VisibilityTimeout": "30"}, Tags: map[string]string{"env": "test"},
+			DeadLetterQueue: &abanico.DeadLetter{Name: "jobs-dlq", MaxReceiveCount: 3},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Name != "jobs" || !strings.HasSuffix(q.ARN, ":jobs") || q.Tags["env"] != "test" ||
+			!strings.Contains(q.Attributes["RedrivePolicy"], "jobs-dlq") || !strings.Contains(q.Attributes["RedrivePolicy"], "3") {
+			t.Fatalf("created %+v", q)
+		}
+		if q, err = c.UpdateQueue(ctx, "jobs", map[string]string{"VisibilityTimeout": "45"}); err != nil || q.Attributes["VisibilityTimeout"] != "45" {
+			t.Fatalf("update: %+v, %v", q, err)
+		}
+		if q, err = c.GetQueue(ctx, "jobs"); err != nil || q.Attributes["VisibilityTimeout"] != "45" {
+			t.Fatalf("get: %+v, %v", q, err)
+		}
+		list, err := c.ListQueues(ctx, "jobs")
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list jobs*: %+v, %v", list, err)
+		}
+		if list, err = c.ListQueues(ctx, "jobs-"); err != nil || len(list) != 1 || list[0].Name != "jobs-dlq" {
+			t.Fatalf("list jobs-*: %+v, %v", list, err)
+		}
+
+		sr, err := c.SendMessage(ctx, "jobs", abanico.QueueMessage{Body: "one", Attributes: map[string]abanico.MessageAttribute{
+			"bin": {Type: "Binary", Value: "AAEC"}, "n": {Type: "Number", Value: "7"},
+		}})
+		if err != nil || sr.MessageID == "" || sr.MD5OfBody == "" {
+			t.Fatalf("send: %+v, %v", sr, err)
+		}
+		vis := time.Duration(0)
+		msgs, err := c.ReceiveMessages(ctx, "jobs", abanico.ReceiveInput{Max: 10, Wait: 2 * time.Second, Visibility: &vis})
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("receive: %+v, %v", msgs, err)
+		}
+		m := msgs[0]
+		if m.MessageID != sr.MessageID || m.Body != "one" || m.ReceiveCount != 1 || m.SentAt == "" ||
+			m.Attributes["bin"] != (abanico.MessageAttribute{Type: "Binary", Value: "AAEC"}) || m.Attributes["n"].Value != "7" {
+			t.Fatalf("received %+v", m)
+		}
+		// Visibility 0 left it visible: it is received again, with a new
+		// handle.
+		m = receiveN(t, c, ctx, "jobs", 1)[0]
+		if m.ReceiveCount != 2 {
+			t.Fatalf("second receive %+v", m)
+		}
+		if err := c.ChangeVisibility(ctx, "jobs", m.ReceiptHandle, 0); err != nil {
+			t.Fatal(err)
+		}
+		m = receiveN(t, c, ctx, "jobs", 1)[0]
+		if err := c.ChangeVisibility(ctx, "jobs", m.ReceiptHandle, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if msgs, err := c.ReceiveMessages(ctx, "jobs", abanico.ReceiveInput{}); err != nil || len(msgs) != 0 {
+			t.Fatalf("receive of an invisible message: %+v, %v", msgs, err)
+		}
+		if err := c.DeleteMessage(ctx, "jobs", m.ReceiptHandle); err != nil {
+			t.Fatal(err)
+		}
+		err = c.DeleteMessage(ctx, "jobs", "not-a-handle")
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "receiptHandle" {
+			t.Fatalf("delete with a bad handle: %+v", e)
+		}
+
+		res, err := c.SendMessageBatch(ctx, "jobs", []abanico.QueueMessage{{ID: "1", Body: "x"}, {ID: "2", Body: "y"}})
+		if err != nil || len(res) != 2 || res[0].Error != nil || res[1].Error != nil || res[0].MD5OfBody == "" {
+			t.Fatalf("send batch: %+v, %v", res, err)
+		}
+		got, err := c.ReceiveMessages(ctx, "jobs", abanico.ReceiveInput{Max: 10, Delete: true})
+		if err != nil || len(got) == 0 {
+			t.Fatalf("receive with delete: %+v, %v", got, err)
+		}
+		if _, err := c.SendMessage(ctx, "jobs", abanico.QueueMessage{Body: "z"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PurgeQueue(ctx, "jobs"); err != nil {
+			t.Fatal(err)
+		}
+		if msgs, err := c.ReceiveMessages(ctx, "jobs", abanico.ReceiveInput{Max: 10}); err != nil || len(msgs) != 0 {
+			t.Fatalf("receive after purge: %+v, %v", msgs, err)
+		}
+
+		if err := c.DeleteQueue(ctx, "jobs"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetQueue(ctx, "jobs"); !abanico.IsNotFound(err) {
+			t.Fatalf("get deleted queue: %v", err)
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		_, err := c.GetQueue(ctx, "missing")
+		if !abanico.IsNotFound(err) || abanico.IsConflict(err) {
+			t.Fatalf("missing queue: %v", err)
+		}
+		if e := apiError(t, err); e.Status != 404 || e.Code != abanico.CodeNotFound || e.Message == "" {
+			t.Fatalf("missing queue: %+v", e)
+		}
+		if _, err := c.ReceiveMessages(ctx, "missing", abanico.ReceiveInput{}); !abanico.IsNotFound(err) {
+			t.Fatalf("receive from a missing queue: %v", err)
+		}
+
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "dup", Attributes: map[string]string{"VisibilityTimeout": "10"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "dup", Attributes: map[string]string{"VisibilityTimeout": "20"}})
+		if !abanico.IsConflict(err) {
+			t.Fatalf("conflicting create: %v", err)
+		}
+		if e := apiError(t, err); e.Status != http.StatusConflict {
+			t.Fatalf("conflict status %+v", e)
+		}
+
+		_, err = c.Subscribe(ctx, "dup-topic", abanico.SubscribeInput{Protocol: "smtp", Endpoint: "x"})
+		if e := apiError(t, err); e.Status != http.StatusBadRequest || e.Code != abanico.CodeInvalidParameter || e.Field != "protocol" {
+			t.Fatalf("bad protocol: %+v", e)
+		}
+		_, err = c.ReceiveMessages(ctx, "dup", abanico.ReceiveInput{Max: 11})
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "max" {
+			t.Fatalf("max 11: %+v", e)
+		}
+		if !strings.Contains(err.Error(), "invalid_parameter") || !strings.Contains(err.Error(), "field max") {
+			t.Fatalf("error text %q", err)
+		}
+	})
+
+	t.Run("functions", func(t *testing.T) {
+		fns, err := c.ListFunctions(ctx)
+		if err != nil || fns == nil || len(fns) != 0 {
+			t.Fatalf("list functions: %#v, %v", fns, err)
+		}
+		if _, err := c.FunctionLogs(ctx, "missing", 100); !abanico.IsNotFound(err) {
+			t.Fatalf("logs of a missing function: %v", err)
+		}
+		if _, err := c.GetFunction(ctx, "missing"); !abanico.IsNotFound(err) {
+			t.Fatalf("get missing function: %v", err)
+		}
+		if _, err := c.Invoke(ctx, "missing", []byte(`{}`), abanico.InvokeRequestResponse); !abanico.IsNotFound(err) {
+			t.Fatalf("invoke missing function: %v", err)
+		}
+	})
+
+	t.Run("openapi", func(t *testing.T) {
+		doc, err := c.OpenAPI(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(doc, &v); err != nil {
+			t.Fatalf("document is not JSON: %v", err)
+		}
+		if _, ok := v["openapi"]; !ok {
+			t.Fatalf("no openapi key in %.200s", doc)
+		}
+	})
+}
+
+func hasTopic(list []abanico.Topic, name string) bool {
+	for _, t := range list {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// receiveN long-polls until n messages arrived.
+func receiveN(t *testing.T, c *abanico.Client, ctx context.Context, queue string, n int) []abanico.ReceivedMessage {
+	t.Helper()
+	var out []abanico.ReceivedMessage
+	deadline := time.Now().Add(20 * time.Second)
+	for len(out) < n && time.Now().Before(deadline) {
+		msgs, err := c.ReceiveMessages(ctx, queue, abanico.ReceiveInput{Max: n - len(out), Wait: time.Second})
+		if err != nil {
+			t.Fatalf("receive from %s: %v", queue, err)
+		}
+		out = append(out, msgs...)
+	}
+	if len(out) != n {
+		t.Fatalf("received %d of %d messages from %s", len(out), n, queue)
+	}
+	return out
+}
+
+// TestErrorDecoding checks answers that are not the API's error JSON, and
+// path escaping, against a stub server.
+func TestErrorDecoding(t *testing.T) {
+	var gotPath string
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath = r.URL.EscapedPath()
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v1/queues/"):
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":{"code":"throttled","message":"slow down"}}`))
+		}
+	}))
+	defer stub.Close()
+	c := abanico.NewClient(stub.URL, abanico.WithHTTPClient(&http.Client{Timeout: time.Second}))
+	ctx := context.Background()
+
+	err := c.DeleteMessage(ctx, "q", "a/b+c=d:e")
+	e := apiError(t, err)
+	if e.Status != http.StatusBadGateway || e.Code != abanico.CodeInternal || !strings.Contains(e.Message, "bad gateway") {
+		t.Fatalf("non-JSON error: %+v", e)
+	}
+	if gotPath != "/v1/queues/q/messages/a%2Fb+c=d:e" {
+		t.Fatalf("escaped path %q", gotPath)
+	}
+
+	_, err = c.GetSubscription(ctx, "arn:aws:sns:us-east-1:000000000000:t:id/x")
+	e = apiError(t, err)
+	if e.Status != http.StatusTooManyRequests || e.Code != abanico.CodeThrottled || e.Message != "slow down" {
+		t.Fatalf("throttled: %+v", e)
+	}
+	if gotPath != "/v1/subscriptions/arn:aws:sns:us-east-1:000000000000:t:id%2Fx" {
+		t.Fatalf("escaped path %q", gotPath)
+	}
+}
+
+// TestLongPollOutlastsClientTimeout checks that a long poll is not cut
+// short by an HTTP client timeout shorter than its wait.
+func TestLongPollOutlastsClientTimeout(t *testing.T) {
+	srv := abanicotest.Start(t, abanicotest.Embedded)
+	c := abanico.NewClient(srv.URL(), abanico.WithHTTPClient(&http.Client{Timeout: 500 * time.Millisecond}))
+	ctx := context.Background()
+	if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	msgs, err := c.ReceiveMessages(ctx, "slow", abanico.ReceiveInput{Wait: 1500 * time.Millisecond})
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("receive: %+v, %v", msgs, err)
+	}
+	if d := time.Since(start); d < 1500*time.Millisecond {
+		t.Fatalf("long poll of 2s returned after %v", d)
+	}
+}
