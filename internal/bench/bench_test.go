@@ -394,8 +394,8 @@ func TestRunAgainstEndpoint(t *testing.T) {
 func TestRunHTTPAndFanout(t *testing.T) {
 	url := startServer(t)
 	for _, raw := range []bool{false, true} {
-		res, err := RunHTTP(context.Background(), HTTPOptions{Endpoint: url, Subs: 2, Publishers: 2, Size: 100,
-			Raw: raw, Duration: 400 * time.Millisecond, Batch: 2, Progress: 100 * time.Millisecond}, nil)
+		res, err := RunHTTP(context.Background(), HTTPOptions{Endpoint: url, Raw: raw, Progress: 100 * time.Millisecond,
+			Load: Load{Subs: 2, Publishers: 2, Size: 100, Duration: 400 * time.Millisecond, Batch: 2}}, nil)
 		if err != nil {
 			t.Fatalf("RunHTTP: %v", err)
 		}
@@ -403,8 +403,8 @@ func TestRunHTTPAndFanout(t *testing.T) {
 			t.Fatalf("http raw=%v: %+v", raw, res)
 		}
 	}
-	res, err := RunFanout(context.Background(), FanoutOptions{Endpoint: url, Subs: 2, Publishers: 2, Size: 100,
-		Duration: 400 * time.Millisecond}, nil)
+	res, err := RunFanout(context.Background(), FanoutOptions{Endpoint: url,
+		Load: Load{Subs: 2, Publishers: 2, Size: 100, Duration: 400 * time.Millisecond}}, nil)
 	if err != nil {
 		t.Fatalf("RunFanout: %v", err)
 	}

@@ -21,16 +21,44 @@ import (
 // subscriptions (raw delivery), Publishers publishing for Duration, and
 // ReceiversPerQueue draining each queue.
 type FanoutOptions struct {
-	Endpoint          string
-	Region            string
-	Prefix            string // default "abanico-fanout-"
-	Subs              int    // default 1
-	Publishers        int    // default 4
-	ReceiversPerQueue int    // default 1
-	Size              int    // default 1024
-	Batch             int    // messages per call: 1 = Publish, 2..10 = PublishBatch (default 1)
-	Duration          time.Duration
+	Endpoint string
+	Region   string
+	Prefix   string // default "abanico-fanout-"
+	Load
+	ReceiversPerQueue int // default 1
 	Progress          time.Duration
+}
+
+// Load is the publishing side of the fanout benchmarks.
+type Load struct {
+	Subs       int // default 1
+	Publishers int // default 4
+	Size       int // default 1024
+	Batch      int // messages per call: 1 = Publish, 2..10 = PublishBatch (default 1)
+	Duration   time.Duration
+}
+
+// defaults fills unset fields and checks the batch size.
+func (l *Load) defaults() error {
+	if l.Subs <= 0 {
+		l.Subs = 1
+	}
+	if l.Publishers <= 0 {
+		l.Publishers = 4
+	}
+	if l.Size <= 0 {
+		l.Size = 1024
+	}
+	if l.Batch <= 0 {
+		l.Batch = 1
+	}
+	if l.Batch > 10 {
+		return fmt.Errorf("bench: batch must be 1..10, got %d", l.Batch)
+	}
+	if l.Duration <= 0 {
+		l.Duration = 30 * time.Second
+	}
+	return nil
 }
 
 // FanoutResult reports publish and delivery rates and end-to-end latency
@@ -59,26 +87,11 @@ func RunFanout(ctx context.Context, o FanoutOptions, out io.Writer) (FanoutResul
 	if o.Prefix == "" {
 		o.Prefix = "abanico-fanout-"
 	}
-	if o.Subs <= 0 {
-		o.Subs = 1
-	}
-	if o.Publishers <= 0 {
-		o.Publishers = 4
+	if err := o.defaults(); err != nil {
+		return FanoutResult{}, err
 	}
 	if o.ReceiversPerQueue <= 0 {
 		o.ReceiversPerQueue = 1
-	}
-	if o.Size <= 0 {
-		o.Size = 1024
-	}
-	if o.Batch <= 0 {
-		o.Batch = 1
-	}
-	if o.Batch > 10 {
-		return FanoutResult{}, fmt.Errorf("bench: batch must be 1..10, got %d", o.Batch)
-	}
-	if o.Duration <= 0 {
-		o.Duration = 30 * time.Second
 	}
 	if out == nil {
 		out = io.Discard

@@ -18,19 +18,15 @@ import (
 // subscriptions, each to its own receiver that this tool runs on
 // ReceiverHost, and Publishers publishing for Duration.
 type HTTPOptions struct {
-	Endpoint   string
-	Region     string
-	Prefix     string // default "abanico-http-"
-	Subs       int    // default 1
-	Publishers int    // default 4
-	Size       int    // default 1024
-	Batch      int    // 1 = Publish, 2..10 = PublishBatch (default 1)
+	Endpoint string
+	Region   string
+	Prefix   string // default "abanico-http-"
+	Load
 	// Raw subscribes with RawMessageDelivery (no signed envelope).
 	Raw bool
 	// ReceiverHost is the address the receivers listen on, as the server
 	// reaches them (default 127.0.0.1).
 	ReceiverHost string
-	Duration     time.Duration
 	Progress     time.Duration
 }
 
@@ -41,23 +37,8 @@ func RunHTTP(ctx context.Context, o HTTPOptions, out io.Writer) (FanoutResult, e
 	if o.Prefix == "" {
 		o.Prefix = "abanico-http-"
 	}
-	if o.Subs <= 0 {
-		o.Subs = 1
-	}
-	if o.Publishers <= 0 {
-		o.Publishers = 4
-	}
-	if o.Size <= 0 {
-		o.Size = 1024
-	}
-	if o.Batch <= 0 {
-		o.Batch = 1
-	}
-	if o.Batch > 10 {
-		return FanoutResult{}, fmt.Errorf("bench: batch must be 1..10, got %d", o.Batch)
-	}
-	if o.Duration <= 0 {
-		o.Duration = 30 * time.Second
+	if err := o.defaults(); err != nil {
+		return FanoutResult{}, err
 	}
 	if o.ReceiverHost == "" {
 		o.ReceiverHost = "127.0.0.1"

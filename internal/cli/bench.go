@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/abanico/abanico/internal/bench"
 )
@@ -126,14 +127,19 @@ end-to-end latency p50/p99 and errors.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SNS/SQS endpoint URL")
 	fl.StringVar(&o.Region, "region", "", "signing region")
-	fl.IntVar(&o.Subs, "subs", 1, "queue subscriptions")
-	fl.IntVar(&o.Publishers, "publishers", 4, "concurrent publishers")
+	loadFlags(fl, &o.Load, &size, "queue subscriptions")
 	fl.IntVar(&o.ReceiversPerQueue, "receivers", 1, "receivers per queue")
-	fl.StringVar(&size, "size", "1KiB", "message size")
-	fl.IntVar(&o.Batch, "batch", 1, "messages per call (1: Publish, 2-10: PublishBatch)")
-	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the publish phase")
 	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
 	return cmd
+}
+
+// loadFlags binds the publishing flags the fanout benchmarks share.
+func loadFlags(fl *pflag.FlagSet, l *bench.Load, size *string, subs string) {
+	fl.IntVar(&l.Subs, "subs", 1, subs)
+	fl.IntVar(&l.Publishers, "publishers", 4, "concurrent publishers")
+	fl.StringVar(size, "size", "1KiB", "message size")
+	fl.IntVar(&l.Batch, "batch", 1, "messages per call (1: Publish, 2-10: PublishBatch)")
+	fl.DurationVar(&l.Duration, "duration", 30*time.Second, "length of the publish phase")
 }
 
 func newBenchHTTP(stdout io.Writer) *cobra.Command {
@@ -168,13 +174,9 @@ p50/p99 from publish to receipt, and errors.
 	fl := cmd.Flags()
 	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SNS endpoint URL")
 	fl.StringVar(&o.Region, "region", "", "signing region")
-	fl.IntVar(&o.Subs, "subs", 1, "http subscriptions, each with its own receiver")
-	fl.IntVar(&o.Publishers, "publishers", 4, "concurrent publishers")
-	fl.StringVar(&size, "size", "1KiB", "message size")
-	fl.IntVar(&o.Batch, "batch", 1, "messages per call (1: Publish, 2-10: PublishBatch)")
+	loadFlags(fl, &o.Load, &size, "http subscriptions, each with its own receiver")
 	fl.BoolVar(&o.Raw, "raw", false, "raw message delivery (no signed envelope)")
 	fl.StringVar(&o.ReceiverHost, "receiver-host", "127.0.0.1", "address the receivers listen on, as the server reaches them")
-	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the publish phase")
 	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
 	return cmd
 }

@@ -194,25 +194,9 @@ func (e *snsEnv) stats(t *testing.T, subArn string) topic.SubscriptionStats {
 	return st
 }
 
-func TestHTTPSubscriptions(t *testing.T) {
-	for _, topo := range abanicotest.Topologies {
-		t.Run(string(topo), func(t *testing.T) {
-			srv := abanicotest.Start(t, topo)
-			e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
-			for _, tc := range httpCases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.fn(t, e)
-				})
-			}
-		})
-	}
-}
+func TestHTTPSubscriptions(t *testing.T) { runSuite(t, httpCases, newSNSEnv) }
 
-var httpCases = []struct {
-	name string
-	fn   func(t *testing.T, e *snsEnv)
-}{
+var httpCases = []suiteCase[*snsEnv]{
 	{"ConfirmByAPIAndSignedNotifications", testHTTPConfirmByAPI},
 	{"ConfirmByGETAndAuthenticatedUnsubscribe", testHTTPConfirmByGET},
 	{"RawDeliveryAndContentType", testHTTPRaw},
@@ -653,7 +637,7 @@ func TestHTTPBreakerAndIsolation(t *testing.T) {
 		c.HTTPBreakerCooldown = 2 * time.Second
 		c.HTTPTimeout = 2 * time.Second
 	})
-	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	e := newSNSEnv(srv)
 	t.Run("Breaker", func(t *testing.T) {
 		t.Parallel()
 		var mu sync.Mutex
@@ -791,7 +775,7 @@ func TestHTTPRestartWithPendingRetry(t *testing.T) {
 		return abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) { c.DataDir = dir })
 	}
 	srv := start()
-	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	e := newSNSEnv(srv)
 	topicArn := e.topic(t, qname(t), nil)
 	e.subscribeHTTP(t, topicArn, rc, map[string]string{
 		"DeliveryPolicy": `{"healthyRetryPolicy":{"numRetries":1,"minDelayTarget":6,"maxDelayTarget":6}}`})
@@ -816,7 +800,7 @@ func TestHTTPRestartWithPendingRetry(t *testing.T) {
 // protection is on: literal addresses at Subscribe, names at connect time.
 func TestHTTPEndpointProtection(t *testing.T) {
 	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) { c.HTTPDenyPrivate = true })
-	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	e := newSNSEnv(srv)
 	rc := newReceiver(t, nil)
 	topicArn := e.topic(t, qname(t), nil)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.srv.URL, "http://"))
@@ -877,7 +861,7 @@ func TestHTTPSCustomCA(t *testing.T) {
 				c.HTTPCAFile = caFile
 			}
 		})
-		e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+		e := newSNSEnv(srv)
 		topicArn := e.topic(t, qname(t), nil)
 		out, err := e.sns.Subscribe(ctxT(t), &sns.SubscribeInput{TopicArn: &topicArn, Protocol: aws.String("https"),
 			Endpoint: aws.String(tlsSrv.URL + "/hook"), ReturnSubscriptionArn: true})
@@ -917,7 +901,7 @@ func TestHTTPConfirmationTokenExpires(t *testing.T) {
 	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) {
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	})
-	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	e := newSNSEnv(srv)
 	rc := newReceiver(t, nil)
 	topicArn := e.topic(t, qname(t), nil)
 	if _, err := e.sns.Subscribe(ctxT(t), &sns.SubscribeInput{TopicArn: &topicArn, Protocol: aws.String("http"),

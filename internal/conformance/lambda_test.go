@@ -125,24 +125,12 @@ func fnName(t *testing.T) string {
 }
 
 func TestFunctions(t *testing.T) {
-	for _, topo := range abanicotest.Topologies {
-		t.Run(string(topo), func(t *testing.T) {
-			srv := abanicotest.Start(t, topo)
-			e := &fnEnv{srv: srv, fn: lambdaClient(srv.URL()), sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
-			for _, tc := range fnCases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.fn(t, e)
-				})
-			}
-		})
-	}
+	runSuite(t, fnCases, func(srv *server.Server) *fnEnv {
+		return &fnEnv{srv: srv, fn: lambdaClient(srv.URL()), sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	})
 }
 
-var fnCases = []struct {
-	name string
-	fn   func(t *testing.T, e *fnEnv)
-}{
+var fnCases = []suiteCase[*fnEnv]{
 	{"Lifecycle", testFnLifecycle},
 	{"InvokeResults", testFnInvoke},
 	{"Concurrency", testFnConcurrency},

@@ -30,25 +30,9 @@ type snsEnv struct {
 	sqs *sqs.Client
 }
 
-func TestSNSConformance(t *testing.T) {
-	for _, topo := range abanicotest.Topologies {
-		t.Run(string(topo), func(t *testing.T) {
-			srv := abanicotest.Start(t, topo)
-			e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
-			for _, tc := range snsCases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.fn(t, e)
-				})
-			}
-		})
-	}
-}
+func TestSNSConformance(t *testing.T) { runSuite(t, snsCases, newSNSEnv) }
 
-var snsCases = []struct {
-	name string
-	fn   func(t *testing.T, e *snsEnv)
-}{
+var snsCases = []suiteCase[*snsEnv]{
 	{"FanoutEnvelopeAndSignature", testFanoutEnvelope},
 	{"RawDelivery", testRawDelivery},
 	{"FilterPolicies", testFilterPolicies},
@@ -476,7 +460,7 @@ func testUnsubscribe(t *testing.T, e *snsEnv) {
 // TestFilterLimitsConfigurable raises the key limit of filter policies.
 func TestFilterLimitsConfigurable(t *testing.T) {
 	srv := abanicotest.Start(t, abanicotest.Embedded, func(c *server.Config) { c.FilterMaxKeys = 6 })
-	e := &snsEnv{srv: srv, sns: abanicotest.SNS(srv.URL()), sqs: abanicotest.SQS(srv.URL())}
+	e := newSNSEnv(srv)
 	topicArn := e.topic(t, "limits", nil)
 	six := `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"]}`
 	e.queueFor(t, topicArn, "limits-q", map[string]string{"FilterPolicy": six})
