@@ -32,7 +32,7 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &ue) {
 			return 2
 		}
-		return 1
+		return exitCode(err) // 3 for not_found answers of the API, else 1
 	}
 	return 0
 }
@@ -61,6 +61,7 @@ over the environment, which wins over the file.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(stderr), newVersion(stdout), newBench(stdout))
+	root.AddCommand(newResourceCommands(stdout)...)
 	return root
 }
 

@@ -1,0 +1,800 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/abanico/abanico"
+)
+
+// defaultEndpoint is the server the resource commands talk to unless
+// --endpoint or ABANICO_ENDPOINT says otherwise.
+const defaultEndpoint = "http://127.0.0.1:4566"
+
+// globalOpts are the persistent flags of every resource command.
+type globalOpts struct {
+	endpoint string
+	json     bool
+	stdout   io.Writer
+	flagCmd  *cobra.Command // the command holding the persistent flags
+}
+
+// addGlobal registers --endpoint and --json on cmd (persistent, so every
+// subcommand has them).
+func addGlobal(cmd *cobra.Command, stdout io.Writer) *globalOpts {
+	g := &globalOpts{stdout: stdout, flagCmd: cmd}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&g.endpoint, "endpoint", defaultEndpoint, "Abanico server URL (env ABANICO_ENDPOINT)")
+	pf.BoolVar(&g.json, "json", false, "print the API's JSON instead of a table")
+	return g
+}
+
+// client returns a client for the endpoint: the flag when given, else
+// ABANICO_ENDPOINT, else the default.
+func (g *globalOpts) client() (*abanico.Client, error) {
+	ep := g.endpoint
+	if f := g.flagCmd.PersistentFlags().Lookup("endpoint"); f != nil && !f.Changed {
+		if env := os.Getenv("ABANICO_ENDPOINT"); env != "" {
+			ep = env
+		}
+	}
+	u, err := url.Parse(ep)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usagef("invalid endpoint %q: want an http(s) URL such as %s", ep, defaultEndpoint)
+	}
+	return abanico.NewClient(ep), nil
+}
+
+// newResourceCommands returns the commands that manage an Abanico server's
+// resources through its native API.
+func newResourceCommands(stdout io.Writer) []*cobra.Command {
+	return []*cobra.Command{
+		newTopicCmd(stdout),
+		newQueueCmd(stdout),
+		newSubCmd(stdout),
+		newPublishCmd(stdout),
+		newFnCmd(stdout),
+	}
+}
+
+// readInput returns the body argument, or stdin when it is absent or "-".
+func readInput(cmd *cobra.Command, args []string, i int) (string, error) {
+	if len(args) > i && args[i] != "-" {
+		return args[i], nil
+	}
+	b, err := io.ReadAll(cmd.InOrStdin())
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	return string(b), nil
+}
+
+// ---- topics ----
+
+func newTopicCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "topic",
+		Short: "Manage topics (create, list, get, delete)",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	g := addGlobal(cmd, stdout)
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "create NAME",
+			Short: "Create a topic (or return the existing one)",
+			Args:  exactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				t, err := c.CreateTopic(cmd.Context(), abanico.CreateTopicInput{Name: args[0]})
+				if err != nil {
+					return wrapAPI(err)
+				}
+				return g.printTopics(t)
+			},
+		},
+		&cobra.Command{
+			Use:   "list",
+			Short: "List topics",
+			Args:  exactArgs(0),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				ts, err := c.ListTopics(cmd.Context())
+				if err != nil {
+					return wrapAPI(err)
+				}
+				if g.json {
+					return printJSON(g.stdout, map[string]any{"topics": ts})
+				}
+				ptrs := make([]*abanico.Topic, len(ts))
+				for i := range ts {
+					ptrs[i] = &ts[i]
+				}
+				return g.printTopics(ptrs...)
+			},
+		},
+		&cobra.Command{
+			Use:   "get NAME",
+			Short: "Show a topic and its attributes",
+			Args:  exactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				t, err := c.GetTopic(cmd.Context(), args[0])
+				if err != nil {
+					return wrapAPI(err)
+				}
+				if g.json {
+					return printJSON(g.stdout, t)
+				}
+				if err := g.printTopics(t); err != nil {
+					return err
+				}
+				fmt.Fprintln(g.stdout)
+				return attrTable(g.stdout, t.Attributes)
+			},
+		},
+		nameAction(g, "delete NAME", "Delete a topic and its subscriptions (a missing topic is not an error)", "deleted topic",
+			func(ctx context.Context, c *abanico.Client, name string) error { return c.DeleteTopic(ctx, name) }),
+	)
+	return cmd
+}
+
+// printTopics prints topics as a table, or one topic as JSON.
+func (g *globalOpts) printTopics(ts ...*abanico.Topic) error {
+	if g.json && len(ts) == 1 {
+		return printJSON(g.stdout, ts[0])
+	}
+	t := newTable(g.stdout, "NAME", "ARN", "CONFIRMED", "PENDING")
+	for _, tp := range ts {
+		t.row(tp.Name, tp.ARN, strconv.Itoa(tp.SubscriptionsConfirmed), strconv.Itoa(tp.SubscriptionsPending))
+	}
+	return t.flush()
+}
+
+// ---- queues ----
+
+func newQueueCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "Manage queues and their messages",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	g := addGlobal(cmd, stdout)
+	cmd.AddCommand(
+		newQueueCreate(g), newQueueList(g), newQueueGet(g), newQueueDelete(g),
+		newQueuePurge(g), newQueueSend(g), newQueueReceive(g), newQueueRedrive(g),
+	)
+	return cmd
+}
+
+func queueRow(t *table, q *abanico.Queue) {
+	a := q.Attributes
+	t.row(q.Name, orDash(a["ApproximateNumberOfMessages"]), orDash(a["ApproximateNumberOfMessagesNotVisible"]),
+		orDash(a["ApproximateNumberOfMessagesDelayed"]), q.ARN)
+}
+
+func queueHeader(g *globalOpts) *table {
+	return newTable(g.stdout, "NAME", "VISIBLE", "IN FLIGHT", "DELAYED", "ARN")
+}
+
+func newQueueCreate(g *globalOpts) *cobra.Command {
+	var (
+		dlq         string
+		maxReceives int
+		attrs       []string
+	)
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a queue",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := parseKV("attr", attrs)
+			if err != nil {
+				return err
+			}
+			in := abanico.CreateQueueInput{Name: args[0], Attributes: a}
+			if dlq != "" {
+				if maxReceives < 1 {
+					return usagef("--max-receives must be at least 1")
+				}
+				in.DeadLetterQueue = &abanico.DeadLetter{Name: dlq, MaxReceiveCount: maxReceives}
+			} else if cmd.Flags().Changed("max-receives") {
+				return usagef("--max-receives needs --dlq")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			q, err := c.CreateQueue(cmd.Context(), in)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, q)
+			}
+			t := queueHeader(g)
+			queueRow(t, q)
+			return t.flush()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dlq, "dlq", "", "dead-letter queue (an existing queue) for messages received too often")
+	fl.IntVar(&maxReceives, "max-receives", 5, "receives after which a message moves to the --dlq queue")
+	fl.StringArrayVar(&attrs, "attr", nil, "SQS queue attribute K=V, repeatable (e.g. VisibilityTimeout=60, FifoQueue=true)")
+	return cmd
+}
+
+func newQueueList(g *globalOpts) *cobra.Command {
+	var prefix string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List queues",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			qs, err := c.ListQueues(cmd.Context(), prefix)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, map[string]any{"queues": qs})
+			}
+			t := queueHeader(g)
+			for i := range qs {
+				queueRow(t, &qs[i])
+			}
+			return t.flush()
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "prefix", "", "only queues whose names start with this prefix")
+	return cmd
+}
+
+func newQueueGet(g *globalOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show a queue and its attributes",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			q, err := c.GetQueue(cmd.Context(), args[0])
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, q)
+			}
+			t := queueHeader(g)
+			queueRow(t, q)
+			if err := t.flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout)
+			return attrTable(g.stdout, q.Attributes)
+		},
+	}
+}
+
+func newQueueDelete(g *globalOpts) *cobra.Command {
+	cmd := nameAction(g, "delete NAME", "Delete a queue and its messages", "deleted queue",
+		func(ctx context.Context, c *abanico.Client, name string) error { return c.DeleteQueue(ctx, name) })
+	return cmd
+}
+
+func newQueuePurge(g *globalOpts) *cobra.Command {
+	cmd := nameAction(g, "purge NAME", "Delete every message of a queue", "purged queue",
+		func(ctx context.Context, c *abanico.Client, name string) error { return c.PurgeQueue(ctx, name) })
+	return cmd
+}
+
+func newQueueSend(g *globalOpts) *cobra.Command {
+	var (
+		attrs []string
+		delay int
+	)
+	cmd := &cobra.Command{
+		Use:   "send NAME [BODY]",
+		Short: "Send a message to a queue (BODY \"-\" or omitted: read it from stdin)",
+		Args:  rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ma, err := parseMessageAttrs(attrs)
+			if err != nil {
+				return err
+			}
+			msg := abanico.QueueMessage{Attributes: ma}
+			if cmd.Flags().Changed("delay") {
+				if delay < 0 {
+					return usagef("--delay must not be negative")
+				}
+				msg.DelaySeconds = &delay
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if msg.Body, err = readInput(cmd, args, 1); err != nil {
+				return err
+			}
+			r, err := c.SendMessage(cmd.Context(), args[0], msg)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, r)
+			}
+			t := newTable(g.stdout, "MESSAGE ID", "MD5 OF BODY")
+			t.row(r.MessageID, r.MD5OfBody)
+			return t.flush()
+		},
+	}
+	cmd.Flags().StringArrayVar(&attrs, "attr", nil, attrHelp)
+	cmd.Flags().IntVar(&delay, "delay", 0, "delay in seconds before the message can be received (default: the queue's)")
+	return cmd
+}
+
+func newQueueReceive(g *globalOpts) *cobra.Command {
+	var (
+		maxN int
+		wait int
+		del  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "receive NAME",
+		Short: "Receive messages from a queue",
+		Long: `Receive messages from a queue. Without --delete the messages stay in flight
+for the queue's visibility timeout and come back afterwards; --json shows
+their receipt handles.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if maxN < 0 || wait < 0 {
+				return usagef("--max and --wait must not be negative")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ms, err := c.ReceiveMessages(cmd.Context(), args[0], abanico.ReceiveInput{
+				Max: maxN, Wait: time.Duration(wait) * time.Second, Delete: del,
+			})
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, map[string]any{"messages": ms})
+			}
+			t := newTable(g.stdout, "MESSAGE ID", "RECEIVES", "SENT", "ATTRIBUTES", "BODY")
+			for _, m := range ms {
+				t.row(m.MessageID, strconv.Itoa(m.ReceiveCount), orDash(m.SentAt), attrList(m.Attributes), m.Body)
+			}
+			return t.flush()
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&maxN, "max", 1, "most messages to receive (1-10)")
+	fl.IntVar(&wait, "wait", 0, "seconds to long-poll for a first message")
+	fl.BoolVar(&del, "delete", false, "delete the messages as they are received")
+	return cmd
+}
+
+func newQueueRedrive(g *globalOpts) *cobra.Command {
+	var to string
+	cmd := &cobra.Command{
+		Use:   "redrive DLQ",
+		Short: "Move the messages of a dead-letter queue back to their source queues (or --to a queue)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			h, err := c.Redrive(cmd.Context(), args[0], to)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, map[string]string{"taskHandle": h})
+			}
+			fmt.Fprintf(g.stdout, "redrive of %s started (task %s)\n", args[0], h)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "destination queue (default: each message's source queue)")
+	return cmd
+}
+
+// ---- subscriptions ----
+
+func newSubCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "sub",
+		Aliases: []string{"subscription"},
+		Short:   "Manage topic subscriptions",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRun,
+	}
+	g := addGlobal(cmd, stdout)
+	cmd.AddCommand(newSubAdd(g), newSubList(g), newSubRm(g), newSubAttempts(g))
+	return cmd
+}
+
+func (g *globalOpts) printSubs(subs ...*abanico.Subscription) error {
+	t := newTable(g.stdout, "ARN", "TOPIC", "PROTOCOL", "ENDPOINT", "PENDING", "RAW", "FILTER")
+	for _, s := range subs {
+		raw := s.Attributes["RawMessageDelivery"]
+		if raw == "" {
+			raw = "false"
+		}
+		t.row(s.ARN, s.Topic, s.Protocol, s.Endpoint, strconv.FormatBool(s.Pending), raw, orDash(s.Attributes["FilterPolicy"]))
+	}
+	return t.flush()
+}
+
+func newSubAdd(g *globalOpts) *cobra.Command {
+	var (
+		queue, httpURL, function string
+		filter, scope, dlq       string
+		raw                      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add TOPIC (--queue NAME | --http URL | --function NAME)",
+		Short: "Subscribe a queue, an http(s) endpoint or a function to a topic",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in := abanico.SubscribeInput{FilterScope: scope, Raw: raw, DeadLetterQueue: dlq}
+			n := 0
+			if queue != "" {
+				n++
+				in.Protocol, in.Endpoint = abanico.ProtocolQueue, queue
+			}
+			if httpURL != "" {
+				n++
+				u, err := url.Parse(httpURL)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return usagef("invalid --http %q: want an http(s) URL", httpURL)
+				}
+				in.Protocol, in.Endpoint = u.Scheme, httpURL
+			}
+			if function != "" {
+				n++
+				in.Protocol, in.Endpoint = abanico.ProtocolFunction, function
+			}
+			if n != 1 {
+				return usagef("give exactly one of --queue, --http or --function")
+			}
+			if filter != "" {
+				var obj map[string]any
+				if err := json.Unmarshal([]byte(filter), &obj); err != nil {
+					return usagef("invalid --filter: not a JSON object: %v", err)
+				}
+				in.FilterPolicy = json.RawMessage(filter)
+			}
+			switch scope {
+			case "", "body", "attributes":
+			default:
+				return usagef("invalid --filter-scope %q: body or attributes", scope)
+			}
+			if scope != "" && filter == "" {
+				return usagef("--filter-scope needs --filter")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			s, err := c.Subscribe(cmd.Context(), args[0], in)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, s)
+			}
+			return g.printSubs(s)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&queue, "queue", "", "subscribe this queue")
+	fl.StringVar(&httpURL, "http", "", "subscribe this http or https URL")
+	fl.StringVar(&function, "function", "", "subscribe this function")
+	fl.StringVar(&filter, "filter", "", `filter policy, a JSON object (e.g. '{"color":["red"]}')`)
+	fl.StringVar(&scope, "filter-scope", "", "what --filter applies to: attributes (default) or body")
+	fl.BoolVar(&raw, "raw", false, "raw message delivery (the body alone, not the SNS envelope)")
+	fl.StringVar(&dlq, "dlq", "", "dead-letter queue for messages that cannot be delivered")
+	return cmd
+}
+
+func newSubList(g *globalOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list [TOPIC]",
+		Short: "List the subscriptions of a topic, or all of them",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			topic := ""
+			if len(args) == 1 {
+				topic = args[0]
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			subs, err := c.ListSubscriptions(cmd.Context(), topic)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, map[string]any{"subscriptions": subs})
+			}
+			ptrs := make([]*abanico.Subscription, len(subs))
+			for i := range subs {
+				ptrs[i] = &subs[i]
+			}
+			return g.printSubs(ptrs...)
+		},
+	}
+}
+
+func newSubRm(g *globalOpts) *cobra.Command {
+	cmd := nameAction(g, "rm ARN", "Delete a subscription (a missing one is not an error)", "deleted subscription",
+		func(ctx context.Context, c *abanico.Client, name string) error { return c.Unsubscribe(ctx, name) })
+	cmd.Aliases = []string{"delete"}
+	return cmd
+}
+
+func newSubAttempts(g *globalOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "attempts ARN",
+		Short: "Show the delivery state and recent attempts of an http(s) or function subscription",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.SubscriptionAttempts(cmd.Context(), args[0])
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				return printJSON(g.stdout, st)
+			}
+			w := g.stdout
+			fmt.Fprintf(w, "backlog %d, in flight %d\n", st.Backlog, st.InFlight)
+			k := st.Counters
+			fmt.Fprintf(w, "delivered %d, failed %d, retried %d, dead-lettered %d, dropped %d\n",
+				k.Delivered, k.Failed, k.Retried, k.DeadLettered, k.Dropped)
+			b := st.Breaker
+			fmt.Fprintf(w, "breaker %s (consecutive failures %d, trips %d", b.State, b.ConsecutiveFailures, b.Trips)
+			if !b.NextProbe.IsZero() {
+				fmt.Fprintf(w, ", next probe %s", b.NextProbe.Format(time.RFC3339))
+			}
+			fmt.Fprintln(w, ")")
+			fmt.Fprintln(w)
+			t := newTable(w, "TIME", "MESSAGE ID", "ATTEMPT", "STATUS", "LATENCY", "OUTCOME", "ERROR")
+			for _, a := range st.Attempts {
+				status := "-"
+				if a.Status != 0 {
+					status = strconv.Itoa(a.Status)
+				}
+				t.row(a.Time.Format(time.RFC3339Nano), a.MessageID, strconv.Itoa(a.Attempt), status,
+					a.Latency.String(), a.Outcome, orDash(a.Error))
+			}
+			return t.flush()
+		},
+	}
+}
+
+// ---- publish ----
+
+func newPublishCmd(stdout io.Writer) *cobra.Command {
+	var (
+		subject string
+		attrs   []string
+		file    string
+	)
+	cmd := &cobra.Command{
+		Use:   "publish TOPIC [BODY]",
+		Short: "Publish a message to a topic (no BODY and no --file: read it from stdin)",
+		Args:  rangeArgs(1, 2),
+	}
+	g := addGlobal(cmd, stdout)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ma, err := parseMessageAttrs(attrs)
+		if err != nil {
+			return err
+		}
+		if file != "" && len(args) == 2 {
+			return usagef("give BODY or --file, not both")
+		}
+		c, err := g.client()
+		if err != nil {
+			return err
+		}
+		msg := abanico.TopicMessage{Subject: subject, Attributes: ma}
+		if file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return usagef("--file: %v", err)
+			}
+			msg.Message = string(b)
+		} else if msg.Message, err = readInput(cmd, args, 1); err != nil {
+			return err
+		}
+		id, err := c.Publish(cmd.Context(), args[0], msg)
+		if err != nil {
+			return wrapAPI(err)
+		}
+		if g.json {
+			return printJSON(g.stdout, map[string]string{"messageId": id})
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&subject, "subject", "", "message subject")
+	fl.StringArrayVar(&attrs, "attr", nil, attrHelp)
+	fl.StringVar(&file, "file", "", "read the message from this file")
+	return cmd
+}
+
+// ---- functions ----
+
+func newFnCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "fn",
+		Aliases: []string{"function"},
+		Short:   "List, invoke and read the logs of functions",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRun,
+	}
+	g := addGlobal(cmd, stdout)
+	var event bool
+	invoke := &cobra.Command{
+		Use:   "invoke NAME [PAYLOAD]",
+		Short: "Invoke a function (PAYLOAD \"-\": read it from stdin; omitted: {})",
+		Long: `Invoke a function with PAYLOAD (JSON) as its event and print its response.
+A function that runs and fails exits with 1 after printing its error payload.
+With --event the invocation is queued and only its request id is printed.`,
+		Args: rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var payload []byte
+			switch {
+			case len(args) == 2 && args[1] == "-":
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return fmt.Errorf("read stdin: %w", err)
+				}
+				payload = b
+			case len(args) == 2:
+				payload = []byte(args[1])
+			default:
+				payload = []byte("{}")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			typ := abanico.InvokeRequestResponse
+			if event {
+				typ = abanico.InvokeEvent
+			}
+			res, err := c.Invoke(cmd.Context(), args[0], payload, typ)
+			if err != nil {
+				return wrapAPI(err)
+			}
+			if g.json {
+				if err := printJSON(g.stdout, res); err != nil {
+					return err
+				}
+			} else if event {
+				fmt.Fprintf(g.stdout, "queued (request %s)\n", orDash(res.RequestID))
+			} else {
+				out := bytes.TrimRight(res.Payload, "\n")
+				fmt.Fprintf(g.stdout, "%s\n", out)
+			}
+			if res.FunctionError != "" {
+				return fmt.Errorf("function %s failed: %s", args[0], res.FunctionError)
+			}
+			return nil
+		},
+	}
+	invoke.Flags().BoolVar(&event, "event", false, "queue the invocation (type Event) instead of waiting for it")
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List functions",
+			Args:  exactArgs(0),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				fs, err := c.ListFunctions(cmd.Context())
+				if err != nil {
+					return wrapAPI(err)
+				}
+				if g.json {
+					return printJSON(g.stdout, map[string]any{"functions": fs})
+				}
+				t := newTable(g.stdout, "NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
+				for _, f := range fs {
+					t.row(f.Name, f.Runtime, f.Handler, strconv.Itoa(f.Timeout)+"s", strconv.Itoa(f.MemorySize)+"MB", f.LastModified)
+				}
+				return t.flush()
+			},
+		},
+		invoke,
+		&cobra.Command{
+			Use:   "logs NAME",
+			Short: "Print the tail of a function's captured output",
+			Args:  exactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				logs, err := c.FunctionLogs(cmd.Context(), args[0], 0)
+				if err != nil {
+					return wrapAPI(err)
+				}
+				if g.json {
+					return printJSON(g.stdout, map[string]string{"logs": string(logs)})
+				}
+				if _, err := g.stdout.Write(logs); err != nil {
+					return err
+				}
+				if len(logs) > 0 && !strings.HasSuffix(string(logs), "\n") {
+					fmt.Fprintln(g.stdout)
+				}
+				return nil
+			},
+		},
+	)
+	return cmd
+}
+
+// nameAction is a command that applies one call to the resource named by
+// its only argument and reports it (nothing with --json).
+func nameAction(g *globalOpts, use, short, done string, call func(context.Context, *abanico.Client, string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := call(cmd.Context(), c, args[0]); err != nil {
+				return wrapAPI(err)
+			}
+			if !g.json {
+				fmt.Fprintf(g.stdout, "%s %s\n", done, args[0])
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/abanico/abanico/internal/abanicotest"
+)
+
+// result is one run of the command line.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the root command in-process the way Execute does (same
+// error printing and exit code), with stdin.
+func runCLI(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRoot(&out, &errb)
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
+	root.SetArgs(args)
+	code := 0
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(&errb, "abanico:", err)
+		code = exitCode(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func TestResourceCommands(t *testing.T) {
+	srv := abanicotest.Start(t, abanicotest.Embedded)
+	ep := srv.URL()
+	// cli runs a command against the test server and expects exit code want.
+	cli := func(t *testing.T, want int, stdin io.Reader, args ...string) result {
+		t.Helper()
+		r := runCLI(t, stdin, append(args, "--endpoint", ep)...)
+		if r.code != want {
+			t.Fatalf("abanico %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
+		}
+		return r
+	}
+
+	t.Run("topics", func(t *testing.T) {
+		r := cli(t, 0, nil, "topic", "create", "orders")
+		if !strings.Contains(r.stdout, "NAME") || !strings.Contains(r.stdout, "orders") {
+			t.Fatalf("create table: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "topic", "create", "orders", "--json")
+		var tp struct{ Name, ARN string }
+		if err := json.Unmarshal([]byte(r.stdout), &tp); err != nil || tp.Name != "orders" || !strings.HasSuffix(tp.ARN, ":orders") {
+			t.Fatalf("create --json: %q, %v", r.stdout, err)
+		}
+		r = cli(t, 0, nil, "topic", "list")
+		if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) < 2 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(r.stdout, tp.ARN) {
+			t.Fatalf("list table: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "topic", "list", "--json")
+		var list struct{ Topics []struct{ Name string } }
+		if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Topics) == 0 {
+			t.Fatalf("list --json: %q, %v", r.stdout, err)
+		}
+		r = cli(t, 0, nil, "topic", "get", "orders")
+		if !strings.Contains(r.stdout, "ATTRIBUTE") || !strings.Contains(r.stdout, "TopicArn") {
+			t.Fatalf("get table: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "topic", "get", "orders", "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &tp); err != nil || tp.Name != "orders" {
+			t.Fatalf("get --json: %q, %v", r.stdout, err)
+		}
+		cli(t, 0, nil, "topic", "create", "gone")
+		r = cli(t, 0, nil, "topic", "delete", "gone")
+		if !strings.Contains(r.stdout, "deleted topic gone") {
+			t.Fatalf("delete: %q", r.stdout)
+		}
+		r = cli(t, 3, nil, "topic", "get", "gone")
+		if !strings.HasPrefix(r.stderr, "abanico: ") {
+			t.Fatalf("stderr: %q", r.stderr)
+		}
+	})
+
+	t.Run("queues", func(t *testing.T) {
+		cli(t, 0, nil, "queue", "create", "jobs-dlq")
+		r := cli(t, 0, nil, "queue", "create", "jobs", "--dlq", "jobs-dlq", "--max-receives", "3", "--attr", "VisibilityTimeout=45", "--json")
+		var q struct {
+			Name       string
+			Attributes map[string]string
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || q.Name != "jobs" {
+			t.Fatalf("create --json: %q, %v", r.stdout, err)
+		}
+		if rp := q.Attributes["RedrivePolicy"]; !strings.Contains(rp, "jobs-dlq") || !strings.Contains(rp, "3") {
+			t.Fatalf("RedrivePolicy %q", rp)
+		}
+		if q.Attributes["VisibilityTimeout"] != "45" {
+			t.Fatalf("VisibilityTimeout %q", q.Attributes["VisibilityTimeout"])
+		}
+		r = cli(t, 0, nil, "queue", "list", "--prefix", "jobs")
+		if !strings.Contains(r.stdout, "jobs-dlq") {
+			t.Fatalf("list: %q", r.stdout)
+		}
+		cli(t, 0, nil, "queue", "send", "jobs", "from-arg", "--attr", "n:Number=3")
+		cli(t, 0, strings.NewReader("from-stdin"), "queue", "send", "jobs")
+		cli(t, 0, strings.NewReader("from-dash"), "queue", "send", "jobs", "-")
+		r = cli(t, 0, nil, "queue", "receive", "jobs", "--max", "10", "--wait", "2", "--delete", "--json")
+		var got struct {
+			Messages []struct {
+				Body       string
+				Attributes map[string]struct{ Type, Value string }
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("receive --json: %q, %v", r.stdout, err)
+		}
+		bodies := map[string]bool{}
+		for _, m := range got.Messages {
+			bodies[m.Body] = true
+			if m.Body == "from-arg" && (m.Attributes["n"].Type != "Number" || m.Attributes["n"].Value != "3") {
+				t.Fatalf("attributes %+v", m.Attributes)
+			}
+		}
+		// A receive may return fewer than all; collect the rest.
+		for i := 0; i < 5 && len(bodies) < 3; i++ {
+			r = cli(t, 0, nil, "queue", "receive", "jobs", "--max", "10", "--wait", "1", "--delete", "--json")
+			got.Messages = nil
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range got.Messages {
+				bodies[m.Body] = true
+			}
+		}
+		if !bodies["from-arg"] || !bodies["from-stdin"] || !bodies["from-dash"] {
+			t.Fatalf("received %v", bodies)
+		}
+		// Deleted on receive: nothing left.
+		r = cli(t, 0, nil, "queue", "receive", "jobs", "--json")
+		if !strings.Contains(r.stdout, `"messages": []`) {
+			t.Fatalf("after --delete: %q", r.stdout)
+		}
+		cli(t, 0, nil, "queue", "get", "jobs")
+		r = cli(t, 3, nil, "queue", "get", "missing")
+		if !strings.Contains(r.stderr, "abanico: ") || !strings.Contains(r.stderr, "missing") {
+			t.Fatalf("stderr: %q", r.stderr)
+		}
+		cli(t, 0, nil, "queue", "purge", "jobs")
+		cli(t, 0, nil, "queue", "delete", "jobs")
+		cli(t, 3, nil, "queue", "delete", "jobs")
+	})
+
+	t.Run("fanout", func(t *testing.T) {
+		cli(t, 0, nil, "topic", "create", "events")
+		cli(t, 0, nil, "queue", "create", "red")
+		r := cli(t, 0, nil, "sub", "add", "events", "--queue", "red", "--filter", `{"color":["red"]}`, "--raw", "--json")
+		var sub struct {
+			ARN, Protocol, Endpoint string
+			Attributes              map[string]string
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &sub); err != nil || sub.Protocol != "queue" || sub.Endpoint != "red" {
+			t.Fatalf("sub add: %q, %v", r.stdout, err)
+		}
+		if sub.Attributes["RawMessageDelivery"] != "true" || !strings.Contains(sub.Attributes["FilterPolicy"], "red") {
+			t.Fatalf("sub attributes %v", sub.Attributes)
+		}
+		r = cli(t, 0, nil, "sub", "list", "events")
+		if !strings.Contains(r.stdout, sub.ARN) || !strings.HasPrefix(r.stdout, "ARN") {
+			t.Fatalf("sub list: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "sub", "list", "--json")
+		if !strings.Contains(r.stdout, sub.ARN) {
+			t.Fatalf("sub list --json: %q", r.stdout)
+		}
+
+		cli(t, 0, nil, "publish", "events", "blue one", "--attr", "color=blue")
+		cli(t, 0, strings.NewReader("red one"), "publish", "events", "--attr", "color=red", "--subject", "s")
+		r = cli(t, 0, nil, "queue", "receive", "red", "--wait", "5", "--max", "10", "--delete")
+		if !strings.Contains(r.stdout, "red one") || strings.Contains(r.stdout, "blue one") || !strings.Contains(r.stdout, "color=red") {
+			t.Fatalf("receive table: %q", r.stdout)
+		}
+
+		// A queue subscription keeps no attempt log: an API error, exit 1,
+		// with the field at fault.
+		r = cli(t, 1, nil, "sub", "attempts", sub.ARN)
+		if !strings.HasPrefix(r.stderr, "abanico: ") || !strings.Contains(r.stderr, "field arn") {
+			t.Fatalf("attempts stderr: %q", r.stderr)
+		}
+		cli(t, 0, nil, "sub", "rm", sub.ARN)
+		r = cli(t, 0, nil, "sub", "list", "events", "--json")
+		if strings.Contains(r.stdout, sub.ARN) {
+			t.Fatalf("after rm: %q", r.stdout)
+		}
+	})
+
+	t.Run("functions", func(t *testing.T) {
+		r := cli(t, 0, nil, "fn", "list")
+		if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "NAME") {
+			t.Fatalf("fn list: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "fn", "list", "--json")
+		if !strings.Contains(r.stdout, `"functions": []`) {
+			t.Fatalf("fn list --json: %q", r.stdout)
+		}
+		cli(t, 3, nil, "fn", "logs", "nope")
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"topic", "list", "--bogus"},
+			{"queue", "receive", "q", "--max", "many"},
+			{"topic", "get"},
+			{"topic", "frobnicate"},
+			{"sub", "add", "events"},
+			{"sub", "add", "events", "--queue", "a", "--function", "b"},
+			{"sub", "add", "events", "--queue", "a", "--filter", "not json"},
+			{"publish", "events", "x", "--attr", "novalue"},
+		} {
+			r := cli(t, 2, nil, args...)
+			if !strings.HasPrefix(r.stderr, "abanico: ") {
+				t.Fatalf("%v: stderr %q", args, r.stderr)
+			}
+		}
+		r := runCLI(t, nil, "topic", "list", "--endpoint", "ftp://x")
+		if r.code != 2 {
+			t.Fatalf("bad endpoint: exit %d", r.code)
+		}
+	})
+}
+
+func TestEndpointFromEnv(t *testing.T) {
+	srv := abanicotest.Start(t, abanicotest.Embedded)
+	t.Setenv("ABANICO_ENDPOINT", srv.URL())
+	if r := runCLI(t, nil, "queue", "list"); r.code != 0 || !strings.HasPrefix(r.stdout, "NAME") {
+		t.Fatalf("exit %d: %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestParseMessageAttrs(t *testing.T) {
+	m, err := parseMessageAttrs([]string{"a=b=c", "n:Number=3", "b:Binary=AAE=", "e="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["a"].Type != "String" || m["a"].Value != "b=c" || m["n"].Type != "Number" || m["n"].Value != "3" ||
+		m["b"].Type != "Binary" || m["b"].Value != "AAE=" || m["e"].Value != "" {
+		t.Fatalf("%+v", m)
+	}
+	for _, bad := range []string{"x", "=v", ":Number=1", "k:=1"} {
+		if _, err := parseMessageAttrs([]string{bad}); exitCode(err) != 2 {
+			t.Fatalf("%q: %v", bad, err)
+		}
+	}
+}
