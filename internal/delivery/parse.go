@@ -254,67 +254,59 @@ func validateRetry(p RetryPolicy, field string, minSet, maxSet bool) error {
 // parseThrottle parses a throttle policy object found at field (nil for
 // null).
 func parseThrottle(raw json.RawMessage, field string) (*ThrottlePolicy, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	ms, err := objectMembers(raw, field)
-	if err != nil {
+	n, ok, err := parseOneMember(raw, field, "maxReceivesPerSecond", func(v json.RawMessage, f string) (int, error) {
+		n, err := parseCount(v, f)
+		if err == nil && n < 1 {
+			err = fieldErr(f, "must be at least 1")
+		}
+		return n, err
+	})
+	if err != nil || !ok {
 		return nil, err
 	}
-	var (
-		tp  ThrottlePolicy
-		set bool
-	)
-	for _, m := range ms {
-		f := join(field, m.key)
-		if m.key != "maxReceivesPerSecond" {
-			return nil, unknownKey(f)
-		}
-		if tp.MaxReceivesPerSecond, err = parseCount(m.val, f); err != nil {
-			return nil, err
-		}
-		if tp.MaxReceivesPerSecond < 1 {
-			return nil, fieldErr(f, "must be at least 1")
-		}
-		set = true
-	}
-	if !set {
-		return nil, fieldErr(join(field, "maxReceivesPerSecond"), "is required")
-	}
-	return &tp, nil
+	return &ThrottlePolicy{MaxReceivesPerSecond: n}, nil
 }
 
 // parseRequest parses a request policy object found at field (nil for
 // null).
 func parseRequest(raw json.RawMessage, field string) (*RequestPolicy, error) {
+	ct, ok, err := parseOneMember(raw, field, "headerContentType", func(v json.RawMessage, f string) (string, error) {
+		s, err := parseString(v, f)
+		if err == nil {
+			err = checkContentType(s, f)
+		}
+		return s, err
+	})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &RequestPolicy{HeaderContentType: ct}, nil
+}
+
+// parseOneMember parses an object found at field whose only (and
+// required) member is key; ok is false for null.
+func parseOneMember[T any](raw json.RawMessage, field, key string, parse func(json.RawMessage, string) (T, error)) (v T, ok bool, err error) {
 	if isNull(raw) {
-		return nil, nil
+		return v, false, nil
 	}
 	ms, err := objectMembers(raw, field)
 	if err != nil {
-		return nil, err
+		return v, false, err
 	}
-	var (
-		rp  RequestPolicy
-		set bool
-	)
 	for _, m := range ms {
 		f := join(field, m.key)
-		if m.key != "headerContentType" {
-			return nil, unknownKey(f)
+		if m.key != key {
+			return v, false, unknownKey(f)
 		}
-		if rp.HeaderContentType, err = parseString(m.val, f); err != nil {
-			return nil, err
+		if v, err = parse(m.val, f); err != nil {
+			return v, false, err
 		}
-		if err := checkContentType(rp.HeaderContentType, f); err != nil {
-			return nil, err
-		}
-		set = true
+		ok = true
 	}
-	if !set {
-		return nil, fieldErr(join(field, "headerContentType"), "is required")
+	if !ok {
+		return v, false, fieldErr(join(field, key), "is required")
 	}
-	return &rp, nil
+	return v, true, nil
 }
 
 // checkContentType accepts a media type (type/subtype with optional
