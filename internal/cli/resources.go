@@ -95,13 +95,11 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 			Short: "Create a topic (or return the existing one)",
 			Args:  exactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
+				t, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Topic, error) {
+					return c.CreateTopic(ctx, abanico.CreateTopicInput{Name: args[0]})
+				})
 				if err != nil {
 					return err
-				}
-				t, err := c.CreateTopic(cmd.Context(), abanico.CreateTopicInput{Name: args[0]})
-				if err != nil {
-					return wrapAPI(err)
 				}
 				return g.printTopics(t)
 			},
@@ -111,13 +109,11 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 			Short: "List topics",
 			Args:  exactArgs(0),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
+				ts, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.Topic, error) {
+					return c.ListTopics(ctx)
+				})
 				if err != nil {
 					return err
-				}
-				ts, err := c.ListTopics(cmd.Context())
-				if err != nil {
-					return wrapAPI(err)
 				}
 				if g.json {
 					return printJSON(g.stdout, map[string]any{"topics": ts})
@@ -134,13 +130,11 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 			Short: "Show a topic and its attributes",
 			Args:  exactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
+				t, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Topic, error) {
+					return c.GetTopic(ctx, args[0])
+				})
 				if err != nil {
 					return err
-				}
-				t, err := c.GetTopic(cmd.Context(), args[0])
-				if err != nil {
-					return wrapAPI(err)
 				}
 				if g.json {
 					return printJSON(g.stdout, t)
@@ -221,13 +215,11 @@ func newQueueCreate(g *globalOpts) *cobra.Command {
 			} else if cmd.Flags().Changed("max-receives") {
 				return usagef("--max-receives needs --dlq")
 			}
-			c, err := g.client()
+			q, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Queue, error) {
+				return c.CreateQueue(ctx, in)
+			})
 			if err != nil {
 				return err
-			}
-			q, err := c.CreateQueue(cmd.Context(), in)
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, q)
@@ -251,13 +243,11 @@ func newQueueList(g *globalOpts) *cobra.Command {
 		Short: "List queues",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
+			qs, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.Queue, error) {
+				return c.ListQueues(ctx, prefix)
+			})
 			if err != nil {
 				return err
-			}
-			qs, err := c.ListQueues(cmd.Context(), prefix)
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, map[string]any{"queues": qs})
@@ -279,13 +269,11 @@ func newQueueGet(g *globalOpts) *cobra.Command {
 		Short: "Show a queue and its attributes",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
+			q, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Queue, error) {
+				return c.GetQueue(ctx, args[0])
+			})
 			if err != nil {
 				return err
-			}
-			q, err := c.GetQueue(cmd.Context(), args[0])
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, q)
@@ -375,15 +363,13 @@ their receipt handles.`,
 			if maxN < 0 || wait < 0 {
 				return usagef("--max and --wait must not be negative")
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ms, err := c.ReceiveMessages(cmd.Context(), args[0], abanico.ReceiveInput{
-				Max: maxN, Wait: time.Duration(wait) * time.Second, Delete: del,
+			ms, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.ReceivedMessage, error) {
+				return c.ReceiveMessages(ctx, args[0], abanico.ReceiveInput{
+					Max: maxN, Wait: time.Duration(wait) * time.Second, Delete: del,
+				})
 			})
 			if err != nil {
-				return wrapAPI(err)
+				return err
 			}
 			if g.json {
 				return printJSON(g.stdout, map[string]any{"messages": ms})
@@ -409,13 +395,11 @@ func newQueueRedrive(g *globalOpts) *cobra.Command {
 		Short: "Move the messages of a dead-letter queue back to their source queues (or --to a queue)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
+			h, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (string, error) {
+				return c.Redrive(ctx, args[0], to)
+			})
 			if err != nil {
 				return err
-			}
-			h, err := c.Redrive(cmd.Context(), args[0], to)
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, map[string]string{"taskHandle": h})
@@ -502,13 +486,11 @@ func newSubAdd(g *globalOpts) *cobra.Command {
 			if scope != "" && filter == "" {
 				return usagef("--filter-scope needs --filter")
 			}
-			c, err := g.client()
+			s, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Subscription, error) {
+				return c.Subscribe(ctx, args[0], in)
+			})
 			if err != nil {
 				return err
-			}
-			s, err := c.Subscribe(cmd.Context(), args[0], in)
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, s)
@@ -537,13 +519,11 @@ func newSubList(g *globalOpts) *cobra.Command {
 			if len(args) == 1 {
 				topic = args[0]
 			}
-			c, err := g.client()
+			subs, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.Subscription, error) {
+				return c.ListSubscriptions(ctx, topic)
+			})
 			if err != nil {
 				return err
-			}
-			subs, err := c.ListSubscriptions(cmd.Context(), topic)
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, map[string]any{"subscriptions": subs})
@@ -570,13 +550,11 @@ func newSubAttempts(g *globalOpts) *cobra.Command {
 		Short: "Show the delivery state and recent attempts of an http(s) or function subscription",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
+			st, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.SubscriptionStats, error) {
+				return c.SubscriptionAttempts(ctx, args[0])
+			})
 			if err != nil {
 				return err
-			}
-			st, err := c.SubscriptionAttempts(cmd.Context(), args[0])
-			if err != nil {
-				return wrapAPI(err)
 			}
 			if g.json {
 				return printJSON(g.stdout, st)
@@ -728,13 +706,11 @@ With --event the invocation is queued and only its request id is printed.`,
 			Short: "List functions",
 			Args:  exactArgs(0),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
+				fs, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.Function, error) {
+					return c.ListFunctions(ctx)
+				})
 				if err != nil {
 					return err
-				}
-				fs, err := c.ListFunctions(cmd.Context())
-				if err != nil {
-					return wrapAPI(err)
 				}
 				if g.json {
 					return printJSON(g.stdout, map[string]any{"functions": fs})
@@ -752,13 +728,11 @@ With --event the invocation is queued and only its request id is printed.`,
 			Short: "Print the tail of a function's captured output",
 			Args:  exactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
+				logs, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]byte, error) {
+					return c.FunctionLogs(ctx, args[0], 0)
+				})
 				if err != nil {
 					return err
-				}
-				logs, err := c.FunctionLogs(cmd.Context(), args[0], 0)
-				if err != nil {
-					return wrapAPI(err)
 				}
 				if g.json {
 					return printJSON(g.stdout, map[string]string{"logs": string(logs)})
@@ -797,4 +771,19 @@ func nameAction(g *globalOpts, use, short, done string, call func(context.Contex
 			return nil
 		},
 	}
+}
+
+// apiCall makes one client call with the command's endpoint; API errors
+// come back wrapped with their exit code.
+func apiCall[T any](cmd *cobra.Command, g *globalOpts, fn func(context.Context, *abanico.Client) (T, error)) (T, error) {
+	var zero T
+	c, err := g.client()
+	if err != nil {
+		return zero, err
+	}
+	v, err := fn(cmd.Context(), c)
+	if err != nil {
+		return zero, wrapAPI(err)
+	}
+	return v, nil
 }
