@@ -138,6 +138,32 @@ func TestClient(t *testing.T) {
 			t.Fatalf("batch message %+v", msgs[0])
 		}
 
+		// Update: omitted fields stay, removals remove, a rejected update
+		// changes nothing.
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "red-dlq"}); err != nil {
+			t.Fatal(err)
+		}
+		raw, dlq := false, "red-dlq"
+		up, err := c.UpdateSubscription(ctx, sub.ARN, abanico.UpdateSubscriptionInput{Raw: &raw, DeadLetterQueue: &dlq})
+		if err != nil || up.Attributes["RawMessageDelivery"] != "false" || !strings.Contains(up.Attributes["RedrivePolicy"], ":red-dlq") ||
+			up.Attributes["FilterPolicy"] != `{"color":["red"]}` {
+			t.Fatalf("update: %+v, %v", up, err)
+		}
+		_, err = c.UpdateSubscription(ctx, sub.ARN, abanico.UpdateSubscriptionInput{Raw: new(true), FilterScope: "everywhere"})
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "filterScope" {
+			t.Fatalf("bad scope: %+v", e)
+		}
+		noDLQ := ""
+		if up, err = c.UpdateSubscription(ctx, sub.ARN, abanico.UpdateSubscriptionInput{FilterPolicy: json.RawMessage("null"), DeadLetterQueue: &noDLQ}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := up.Attributes["FilterPolicy"]; ok || up.Attributes["RedrivePolicy"] != "" || up.Attributes["RawMessageDelivery"] != "false" {
+			t.Fatalf("after removals: %v", up.Attributes)
+		}
+		if _, err := c.UpdateSubscription(ctx, sub.ARN+"-gone", abanico.UpdateSubscriptionInput{}); !abanico.IsNotFound(err) {
+			t.Fatalf("update of a missing subscription: %v", err)
+		}
+
 		if err := c.Unsubscribe(ctx, sub.ARN); err != nil {
 			t.Fatal(err)
 		}

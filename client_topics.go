@@ -226,6 +226,32 @@ func (c *Client) GetSubscription(ctx context.Context, arn string) (*Subscription
 	return &s, nil
 }
 
+// UpdateSubscriptionInput changes a subscription's options; a field left
+// at its zero value (nil, "") is not changed. FilterPolicy and
+// DeliveryPolicy are JSON objects; json.RawMessage("null") removes them
+// (for FilterPolicy, "{}" too). FilterScope is "body" or "attributes". A
+// DeadLetterQueue or WebhookSecret pointing to "" removes the redrive
+// policy or the secret.
+type UpdateSubscriptionInput struct {
+	FilterPolicy    json.RawMessage `json:"filterPolicy,omitempty"`
+	FilterScope     string          `json:"filterScope,omitempty"`
+	Raw             *bool           `json:"raw,omitempty"`
+	DeadLetterQueue *string         `json:"deadLetterQueue,omitempty"`
+	DeliveryPolicy  json.RawMessage `json:"deliveryPolicy,omitempty"`
+	WebhookSecret   *string         `json:"webhookSecret,omitempty"`
+}
+
+// UpdateSubscription changes the given options of the subscription with
+// the given ARN and returns it as it then is. When the server rejects one
+// option, none is changed. A missing subscription is a not_found error.
+func (c *Client) UpdateSubscription(ctx context.Context, arn string, in UpdateSubscriptionInput) (*Subscription, error) {
+	var s Subscription
+	if _, err := c.run(ctx, fmt.Sprintf("update subscription %q", arn), &call{method: http.MethodPatch, path: pathOf("/v1/subscriptions/", arn), body: in}, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // Unsubscribe deletes the subscription with the given ARN. Deleting a
 // subscription that does not exist succeeds.
 func (c *Client) Unsubscribe(ctx context.Context, arn string) error {

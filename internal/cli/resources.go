@@ -423,7 +423,7 @@ func newSubCmd(stdout io.Writer) *cobra.Command {
 		RunE:    groupRun,
 	}
 	g := addGlobal(cmd, stdout)
-	cmd.AddCommand(newSubAdd(g), newSubList(g), newSubRm(g), newSubAttempts(g))
+	cmd.AddCommand(newSubAdd(g), newSubList(g), newSubUpdate(g), newSubRm(g), newSubAttempts(g))
 	return cmd
 }
 
@@ -506,6 +506,73 @@ func newSubAdd(g *globalOpts) *cobra.Command {
 	fl.StringVar(&scope, "filter-scope", "", "what --filter applies to: attributes (default) or body")
 	fl.BoolVar(&raw, "raw", false, "raw message delivery (the body alone, not the SNS envelope)")
 	fl.StringVar(&dlq, "dlq", "", "dead-letter queue for messages that cannot be delivered")
+	return cmd
+}
+
+func newSubUpdate(g *globalOpts) *cobra.Command {
+	var (
+		filter, scope, dlq string
+		noFilter, noDLQ    bool
+		raw                bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update ARN [--filter JSON | --no-filter] [--filter-scope S] [--raw=true|false] [--dlq QUEUE | --no-dlq]",
+		Short: "Change a subscription's filter, raw delivery or dead-letter queue (other settings stay)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			var in abanico.UpdateSubscriptionInput
+			switch {
+			case fl.Changed("filter") && noFilter:
+				return usagef("give --filter or --no-filter, not both")
+			case fl.Changed("filter"):
+				var obj map[string]any
+				if err := json.Unmarshal([]byte(filter), &obj); err != nil || obj == nil {
+					return usagef("invalid --filter: not a JSON object")
+				}
+				in.FilterPolicy = json.RawMessage(filter)
+			case noFilter:
+				in.FilterPolicy = json.RawMessage("null")
+			}
+			switch scope {
+			case "", "body", "attributes":
+				in.FilterScope = scope
+			default:
+				return usagef("invalid --filter-scope %q: body or attributes", scope)
+			}
+			if fl.Changed("raw") {
+				in.Raw = &raw
+			}
+			switch {
+			case fl.Changed("dlq") && noDLQ:
+				return usagef("give --dlq or --no-dlq, not both")
+			case fl.Changed("dlq"):
+				if dlq == "" {
+					return usagef("--dlq needs a queue name (--no-dlq removes the dead-letter queue)")
+				}
+				in.DeadLetterQueue = &dlq
+			case noDLQ:
+				in.DeadLetterQueue = new("")
+			}
+			s, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Subscription, error) {
+				return c.UpdateSubscription(ctx, args[0], in)
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(g.stdout, s)
+			}
+			return g.printSubs(s)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&filter, "filter", "", `new filter policy, a JSON object`)
+	fl.BoolVar(&noFilter, "no-filter", false, "remove the filter policy")
+	fl.StringVar(&scope, "filter-scope", "", "what the filter applies to: attributes or body")
+	fl.BoolVar(&raw, "raw", false, "raw message delivery on (--raw) or off (--raw=false)")
+	fl.StringVar(&dlq, "dlq", "", "new dead-letter queue")
+	fl.BoolVar(&noDLQ, "no-dlq", false, "remove the dead-letter queue")
 	return cmd
 }
 

@@ -191,6 +191,21 @@ func TestResourceCommands(t *testing.T) {
 		if !strings.HasPrefix(r.stderr, "abanico: ") || !strings.Contains(r.stderr, "field arn") {
 			t.Fatalf("attempts stderr: %q", r.stderr)
 		}
+		cli(t, 0, nil, "queue", "create", "red-dlq")
+		r = cli(t, 0, nil, "sub", "update", sub.ARN, "--filter", `{"color":["crimson"]}`, "--raw=false", "--dlq", "red-dlq", "--json")
+		sub.Attributes = nil
+		if err := json.Unmarshal([]byte(r.stdout), &sub); err != nil || sub.Attributes["RawMessageDelivery"] != "false" ||
+			!strings.Contains(sub.Attributes["FilterPolicy"], "crimson") || !strings.Contains(sub.Attributes["RedrivePolicy"], ":red-dlq") {
+			t.Fatalf("sub update: %q, %v", r.stdout, err)
+		}
+		r = cli(t, 0, nil, "sub", "update", sub.ARN, "--no-filter", "--no-dlq")
+		if !strings.HasPrefix(r.stdout, "ARN") || !strings.Contains(r.stdout, sub.ARN) || strings.Contains(r.stdout, "crimson") {
+			t.Fatalf("sub update table: %q", r.stdout)
+		}
+		cli(t, 2, nil, "sub", "update", sub.ARN, "--filter", "{}", "--no-filter")
+		cli(t, 2, nil, "sub", "update", sub.ARN, "--filter-scope", "headers")
+		cli(t, 1, nil, "sub", "update", sub.ARN, "--filter", `{"a":{"b":["c"]}}`)
+		cli(t, 3, nil, "sub", "update", sub.ARN+"x", "--raw")
 		cli(t, 0, nil, "sub", "rm", sub.ARN)
 		r = cli(t, 0, nil, "sub", "list", "events", "--json")
 		if strings.Contains(r.stdout, sub.ARN) {

@@ -64,6 +64,7 @@ var routes = []route{
 
 	{"GET", "/v1/subscriptions", (*Handler).listSubscriptions},
 	{"GET", "/v1/subscriptions/{arn}", (*Handler).getSubscription},
+	{"PATCH", "/v1/subscriptions/{arn}", (*Handler).updateSubscription},
 	{"DELETE", "/v1/subscriptions/{arn}", (*Handler).unsubscribe},
 	{"GET", "/v1/subscriptions/{arn}/attempts", (*Handler).attempts},
 

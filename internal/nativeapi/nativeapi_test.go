@@ -336,3 +336,99 @@ func TestFunctions(t *testing.T) {
 	c.fails(404, "not_found", "", "GET", "/v1/functions/nope/logs", nil)
 	c.fails(400, "invalid_parameter", "bytes", "GET", "/v1/functions/nope/logs?bytes=-1", nil)
 }
+
+func TestUpdateSubscription(t *testing.T) {
+	c := newClient(t)
+	c.must(201, "POST", "/v1/topics", map[string]any{"name": "t"}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "q"}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "q-dlq"}, nil)
+	var sub nativeapi.Subscription
+	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{
+		"protocol": "queue", "endpoint": "q", "raw": true, "filterPolicy": map[string]any{"color": []string{"red"}},
+	}, &sub)
+	path := "/v1/subscriptions/" + url.PathEscape(sub.ARN)
+
+	// An empty update changes nothing and returns the subscription.
+	var got nativeapi.Subscription
+	c.must(200, "PATCH", path, map[string]any{}, &got)
+	if got.ARN != sub.ARN || got.Topic != "t" || got.Attributes["FilterPolicy"] != `{"color":["red"]}` || got.Attributes["RawMessageDelivery"] != "true" {
+		t.Fatalf("empty update: %+v", got)
+	}
+
+	// Several fields at once; the filter moves to body scope with a nested
+	// policy, valid only there.
+	c.must(200, "PATCH", path, map[string]any{
+		"filterPolicy": map[string]any{"order": map[string]any{"color": []string{"blue"}}}, "filterScope": "body",
+		"raw": false, "deadLetterQueue": "q-dlq",
+	}, &got)
+	a := got.Attributes
+	if a["FilterPolicy"] != `{"order":{"color":["blue"]}}` || a["FilterPolicyScope"] != "MessageBody" || a["RawMessageDelivery"] != "false" ||
+		!strings.Contains(a["RedrivePolicy"], ":q-dlq") {
+		t.Fatalf("update: %v", a)
+	}
+	// The new filter is the one deliveries follow.
+	c.must(201, "POST", "/v1/topics/t/messages", map[string]any{"message": `{"order":{"color":"red"}}`}, nil)
+	c.must(201, "POST", "/v1/topics/t/messages", map[string]any{"message": `{"order":{"color":"blue"}}`}, nil)
+	var m messages
+	deadline := time.Now().Add(20 * time.Second)
+	for len(m.Messages) == 0 && time.Now().Before(deadline) {
+		c.must(200, "GET", "/v1/queues/q/messages?wait=2&max=10&delete=true", nil, &m)
+	}
+	if len(m.Messages) != 1 || !strings.Contains(m.Messages[0].Body, `\"blue\"`) || !strings.Contains(m.Messages[0].Body, `"Type"`) {
+		t.Fatalf("after update received %+v", m)
+	}
+
+	// Back to attribute scope with a flat policy.
+	c.must(200, "PATCH", path, map[string]any{"filterPolicy": map[string]any{"size": []string{"xl"}}, "filterScope": "attributes"}, &got)
+	if got.Attributes["FilterPolicy"] != `{"size":["xl"]}` || got.Attributes["FilterPolicyScope"] != "MessageAttributes" {
+		t.Fatalf("back to attributes: %v", got.Attributes)
+	}
+
+	// Rejected requests change nothing: shapes are checked first, and a
+	// value the service rejects puts back what was set before it.
+	before := got.Attributes
+	for _, tc := range []struct {
+		field string
+		body  any
+	}{
+		{"filterScope", map[string]any{"raw": true, "filterScope": "headers"}},
+		{"filterPolicy", map[string]any{"raw": true, "filterPolicy": []int{1}}},
+		{"raw", `{"raw":"yes"}`},
+		{"bogus", `{"bogus":1}`},
+		{"deliveryPolicy", map[string]any{"filterPolicy": map[string]any{"size": []string{"s"}}, "raw": true, "deliveryPolicy": map[string]any{"healthyRetryPolicy": map[string]any{"numRetries": 1000}}}},
+		{"webhookSecret", map[string]any{"filterPolicy": nil, "deadLetterQueue": "", "webhookSecret": "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32))}},
+		{"filterPolicy", map[string]any{"raw": true, "filterPolicy": map[string]any{"a": map[string]any{"b": []string{"c"}}}}},
+	} {
+		c.fails(400, "invalid_parameter", tc.field, "PATCH", path, tc.body)
+		got = nativeapi.Subscription{}
+		c.must(200, "GET", path, nil, &got)
+		for _, k := range []string{"FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy", "StandardWebhooksSecret"} {
+			if got.Attributes[k] != before[k] {
+				t.Fatalf("rejected %v changed %s: %q, was %q", tc.body, k, got.Attributes[k], before[k])
+			}
+		}
+	}
+
+	// Removals: null and {} filter, "" dead-letter queue, null delivery
+	// policy.
+	c.must(200, "PATCH", path, map[string]any{"deliveryPolicy": map[string]any{"healthyRetryPolicy": map[string]any{"numRetries": 2}}}, &got)
+	if !strings.Contains(got.Attributes["DeliveryPolicy"], `"numRetries":2`) {
+		t.Fatalf("delivery policy: %v", got.Attributes)
+	}
+	got = nativeapi.Subscription{} // decoding into a map adds to it
+	c.must(200, "PATCH", path, map[string]any{"filterPolicy": nil, "deadLetterQueue": "", "deliveryPolicy": nil}, &got)
+	for _, k := range []string{"FilterPolicy", "RedrivePolicy", "DeliveryPolicy"} {
+		if v, ok := got.Attributes[k]; ok {
+			t.Fatalf("%s not removed: %q", k, v)
+		}
+	}
+	c.must(200, "PATCH", path, map[string]any{"filterPolicy": map[string]any{"k": []string{"v"}}}, &got)
+	got = nativeapi.Subscription{}
+	c.must(200, "PATCH", path, `{"filterPolicy":{}}`, &got)
+	if v, ok := got.Attributes["FilterPolicy"]; ok {
+		t.Fatalf("{} did not remove the filter: %q", v)
+	}
+
+	c.fails(404, "not_found", "", "PATCH", "/v1/subscriptions/"+url.PathEscape(sub.ARN+"x"), map[string]any{"raw": true})
+	c.fails(400, "invalid_parameter", "", "PATCH", path, nil)
+}

@@ -128,6 +128,14 @@ func schemas() obj {
 			"deliveryPolicy":  obj{"type": "object", "description": "SNS delivery policy"},
 			"webhookSecret":   str(),
 		}),
+		"UpdateSubscriptionRequest": object(nil, obj{
+			"filterPolicy":    obj{"type": "object", "nullable": true, "description": "SNS filter policy; null or {} removes it; absent: unchanged"},
+			"filterScope":     obj{"type": "string", "enum": []string{"body", "attributes"}},
+			"raw":             boolean(),
+			"deadLetterQueue": obj{"type": "string", "description": "queue name; \"\" removes the redrive policy"},
+			"deliveryPolicy":  obj{"type": "object", "nullable": true, "description": "SNS delivery policy; null removes it"},
+			"webhookSecret":   obj{"type": "string", "description": "Standard Webhooks secret (whsec_...); \"\" removes it"},
+		}),
 		"Subscription": object(nil, obj{
 			"arn": str(), "topic": str(),
 			"protocol": obj{"type": "string", "enum": []string{"queue", "http", "https", "function"}},
@@ -203,7 +211,9 @@ func paths() obj {
 				jsonResponse("the subscriptions", ref("Subscriptions")), "200", "400", "404"),
 		},
 		"/v1/subscriptions/{arn}": obj{
-			"get":    op("getSubscription", "Get a subscription", []obj{subARN}, nil, jsonResponse("the subscription", ref("Subscription")), "200", "400", "404"),
+			"get": op("getSubscription", "Get a subscription", []obj{subARN}, nil, jsonResponse("the subscription", ref("Subscription")), "200", "400", "404"),
+			"patch": op("updateSubscription", "Change a subscription's options (absent fields stay; on a rejected one nothing changes)",
+				[]obj{subARN}, jsonBody(ref("UpdateSubscriptionRequest")), jsonResponse("the subscription", ref("Subscription")), "200", "400", "404"),
 			"delete": op("unsubscribe", "Delete a subscription", []obj{subARN}, nil, noContent("deleted (or absent)"), "204", "400"),
 		},
 		"/v1/subscriptions/{arn}/attempts": obj{

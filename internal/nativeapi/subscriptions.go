@@ -71,26 +71,37 @@ func (h *Handler) subscriptionFromAttributes(arn, topicName string, attrs map[st
 	return &Subscription{ARN: arn, Topic: topicName, Protocol: protocol, Endpoint: endpoint, Pending: pending, Attributes: attrs}
 }
 
-type subscribeRequest struct {
-	Protocol        string          `json:"protocol"`
-	Endpoint        string          `json:"endpoint"`
+// subscriptionSettings are the subscription options shared by subscribe
+// and update. In an update an absent field is left unchanged and a removal
+// is: filterPolicy or deliveryPolicy null (or, for filterPolicy, {}), and
+// deadLetterQueue or webhookSecret "". filterScope "" is absent.
+type subscriptionSettings struct {
 	FilterPolicy    json.RawMessage `json:"filterPolicy,omitempty"`
 	FilterScope     string          `json:"filterScope,omitempty"`
 	Raw             *bool           `json:"raw,omitempty"`
-	DeadLetterQueue string          `json:"deadLetterQueue,omitempty"`
+	DeadLetterQueue *string         `json:"deadLetterQueue,omitempty"`
 	DeliveryPolicy  json.RawMessage `json:"deliveryPolicy,omitempty"`
-	WebhookSecret   string          `json:"webhookSecret,omitempty"`
+	WebhookSecret   *string         `json:"webhookSecret,omitempty"`
 }
 
-// compactJSON re-serializes a raw JSON object given in field; null and
-// absence give "".
+type subscribeRequest struct {
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+	subscriptionSettings
+}
+
+// compactJSON re-serializes a raw JSON object given in field; null, {}
+// and absence give "".
 func compactJSON(field string, raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return "", badRequest(field, "%s must be a JSON object", field)
+	}
+	if len(obj) == 0 {
+		return "", nil
 	}
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -99,15 +110,17 @@ func compactJSON(field string, raw json.RawMessage) (string, error) {
 	return string(b), nil
 }
 
-// subscribeAttributes translates the native subscription options into SNS
-// subscription attributes.
-func (h *Handler) subscribeAttributes(req *subscribeRequest) (map[string]string, error) {
+// settingsAttributes translates the given subscription options into SNS
+// subscription attributes: only the fields present are in the map, and a
+// removal is an empty value (the service drops attributes set to "").
+// It checks the shapes of the fields, never the values the service checks.
+func (h *Handler) settingsAttributes(req *subscriptionSettings) (map[string]string, error) {
 	attrs := map[string]string{}
-	fp, err := compactJSON("filterPolicy", req.FilterPolicy)
-	if err != nil {
-		return nil, err
-	}
-	if fp != "" {
+	if len(req.FilterPolicy) > 0 {
+		fp, err := compactJSON("filterPolicy", req.FilterPolicy)
+		if err != nil {
+			return nil, err
+		}
 		attrs["FilterPolicy"] = fp
 	}
 	switch req.FilterScope {
@@ -122,22 +135,40 @@ func (h *Handler) subscribeAttributes(req *subscribeRequest) (map[string]string,
 	if req.Raw != nil {
 		attrs["RawMessageDelivery"] = strconv.FormatBool(*req.Raw)
 	}
-	if req.DeadLetterQueue != "" {
-		b, err := json.Marshal(map[string]string{"deadLetterTargetArn": h.queues.ARN(req.DeadLetterQueue)})
-		if err != nil {
-			return nil, fmt.Errorf("encode redrive policy: %w", err)
+	if req.DeadLetterQueue != nil {
+		attrs["RedrivePolicy"] = ""
+		if q := *req.DeadLetterQueue; q != "" {
+			b, err := json.Marshal(map[string]string{"deadLetterTargetArn": h.queues.ARN(q)})
+			if err != nil {
+				return nil, fmt.Errorf("encode redrive policy: %w", err)
+			}
+			attrs["RedrivePolicy"] = string(b)
 		}
-		attrs["RedrivePolicy"] = string(b)
 	}
-	dp, err := compactJSON("deliveryPolicy", req.DeliveryPolicy)
+	if len(req.DeliveryPolicy) > 0 {
+		dp, err := compactJSON("deliveryPolicy", req.DeliveryPolicy)
+		if err != nil {
+			return nil, err
+		}
+		attrs["DeliveryPolicy"] = dp
+	}
+	if req.WebhookSecret != nil {
+		attrs["StandardWebhooksSecret"] = *req.WebhookSecret
+	}
+	return attrs, nil
+}
+
+// subscribeAttributes translates the native subscription options into the
+// attributes of a new subscription (removals mean "not set").
+func (h *Handler) subscribeAttributes(req *subscriptionSettings) (map[string]string, error) {
+	attrs, err := h.settingsAttributes(req)
 	if err != nil {
 		return nil, err
 	}
-	if dp != "" {
-		attrs["DeliveryPolicy"] = dp
-	}
-	if req.WebhookSecret != "" {
-		attrs["StandardWebhooksSecret"] = req.WebhookSecret
+	for k, v := range attrs {
+		if v == "" {
+			delete(attrs, k)
+		}
 	}
 	return attrs, nil
 }
@@ -179,7 +210,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	case protocol == "lambda":
 		endpoint = h.functions.FunctionArn(endpoint)
 	}
-	attrs, err := h.subscribeAttributes(&req)
+	attrs, err := h.subscribeAttributes(&req.subscriptionSettings)
 	if err != nil {
 		h.writeError(w, err, "")
 		return
@@ -217,17 +248,87 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request) {
-	arn := r.PathValue("arn")
-	attrs, err := h.topics.GetSubscriptionAttributes(r.Context(), arn)
+	v, err := h.subscriptionByARN(r.Context(), r.PathValue("arn"))
 	if err != nil {
-		h.writeError(w, fmt.Errorf("subscription %s: %w", arn, err), "arn")
+		h.writeError(w, err, "arn")
 		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// subscriptionByARN reads a subscription's attributes and renders it.
+func (h *Handler) subscriptionByARN(ctx context.Context, arn string) (*Subscription, error) {
+	attrs, err := h.topics.GetSubscriptionAttributes(ctx, arn)
+	if err != nil {
+		return nil, fmt.Errorf("subscription %s: %w", arn, err)
 	}
 	topicName := attrs["TopicArn"]
 	if i := strings.LastIndexByte(topicName, ':'); i >= 0 {
 		topicName = topicName[i+1:]
 	}
-	writeJSON(w, http.StatusOK, h.subscriptionFromAttributes(arn, topicName, attrs))
+	return h.subscriptionFromAttributes(arn, topicName, attrs), nil
+}
+
+// updateOrder is the order in which an update sets attributes. The filter
+// policy and its scope are ordered by the scope they end with: a policy is
+// checked against the scope in force, and every policy valid on
+// attributes is valid on bodies, so a change to body scope sets the scope
+// first and a change to attribute scope sets the policy first.
+func updateOrder(attrs map[string]string) []string {
+	names := []string{"FilterPolicy", "FilterPolicyScope"}
+	if attrs["FilterPolicyScope"] == "MessageBody" {
+		names = []string{"FilterPolicyScope", "FilterPolicy"}
+	}
+	names = append(names, "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy", "StandardWebhooksSecret")
+	out := names[:0]
+	for _, n := range names {
+		if _, ok := attrs[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// updateSubscription changes the given options of a subscription; absent
+// ones stay as they are. The request's shapes are checked before anything
+// changes; the service then sets the attributes one by one, and when it
+// rejects one, those already set are put back as they were.
+func (h *Handler) updateSubscription(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("arn")
+	var req subscriptionSettings
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	attrs, err := h.settingsAttributes(&req)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	old, err := h.topics.GetSubscriptionAttributes(r.Context(), arn)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("subscription %s: %w", arn, err), "arn")
+		return
+	}
+	var done []string
+	for _, name := range updateOrder(attrs) {
+		if err := h.topics.SetSubscriptionAttribute(r.Context(), arn, name, attrs[name]); err != nil {
+			for i := len(done) - 1; i >= 0; i-- {
+				if rerr := h.topics.SetSubscriptionAttribute(r.Context(), arn, done[i], old[done[i]]); rerr != nil {
+					h.log.Error("native api: restore subscription attribute", "subscription", arn, "attribute", done[i], "err", rerr)
+				}
+			}
+			h.writeError(w, fmt.Errorf("set %s of subscription %s: %w", name, arn, err), subscribeField(name))
+			return
+		}
+		done = append(done, name)
+	}
+	v, err := h.subscriptionByARN(r.Context(), arn)
+	if err != nil {
+		h.writeError(w, err, "arn")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // unsubscribe deletes a subscription; deleting one that does not exist
