@@ -62,6 +62,7 @@ over the environment, which wins over the file.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(stderr), newVersion(stdout), newBench(stdout))
 	root.AddCommand(newResourceCommands(stdout)...)
+	root.AddCommand(newSink(stdout, stderr))
 	return root
 }
 
