@@ -20,8 +20,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// sinkMaxBody bounds the body the sink reads from one request.
-const sinkMaxBody = 16 << 20
+const (
+	// sinkMaxBody bounds the body the sink reads from one request.
+	sinkMaxBody = 16 << 20
+	// sinkMaxTracked bounds the messages fail=N keeps counts for.
+	sinkMaxTracked = 100000
+)
 
 func newSink(stdout, stderr io.Writer) *cobra.Command {
 	var (
@@ -48,8 +52,14 @@ http subscription to the sink is live without any other step:
 
 --status sets the answer to notifications (confirmations are always
 answered 200): --status 500 makes every delivery fail, to watch the
-subscription's retries and dead-letter queue at work. The sink follows any
-SubscribeURL it is sent; keep it on a loopback address.`,
+subscription's retries and dead-letter queue at work. The endpoint URL can
+say so too, for one subscription: a query parameter status=CODE answers
+CODE (http://127.0.0.1:9000/erp?status=503 is an endpoint that is down),
+and fail=N answers 503 to the first N attempts of every message and then
+--status (http://127.0.0.1:9000/crm?fail=2 recovers on the third attempt).
+
+The sink follows any SubscribeURL it is sent; keep it on a loopback
+address.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if status < 200 || status > 599 {
@@ -61,7 +71,7 @@ SubscribeURL it is sent; keep it on a loopback address.`,
 			if err != nil {
 				return fmt.Errorf("sink: %w", err)
 			}
-			s := &sink{out: stdout, status: status, json: asJSON, hc: &http.Client{Timeout: 10 * time.Second}}
+			s := &sink{out: stdout, status: status, json: asJSON, hc: &http.Client{Timeout: 10 * time.Second}, attempts: map[string]int{}}
 			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ln) }()
@@ -96,7 +106,8 @@ type sink struct {
 	json   bool
 	hc     *http.Client
 
-	mu         sync.Mutex // serializes writes to out
+	mu         sync.Mutex     // serializes writes to out; guards attempts
+	attempts   map[string]int // fail=N: attempts per path and message
 	confirming sync.WaitGroup
 }
 
@@ -177,9 +188,9 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.MessageID = r.Header.Get("x-amz-sns-message-id")
 	}
 	confirm := isEnvelope && env.Type == "SubscriptionConfirmation" && env.SubscribeURL != ""
-	rec.Status = s.status
-	if confirm {
-		rec.Status = http.StatusOK
+	rec.Status = http.StatusOK
+	if !confirm {
+		rec.Status = s.answer(r, rec.MessageID, body)
 	}
 	w.WriteHeader(rec.Status)
 	s.print(rec, now)
@@ -190,6 +201,34 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.confirm(rec.Path, env, r.Header.Get("x-amz-sns-subscription-arn"))
 		}()
 	}
+}
+
+// answer returns the status a notification is answered with: --status,
+// unless the URL's query says otherwise: status=CODE answers CODE, and
+// fail=N answers 503 to the first N attempts of each message (told apart
+// by its message id, else its body) on the path.
+func (s *sink) answer(r *http.Request, id string, body []byte) int {
+	q := r.URL.Query()
+	if n, err := strconv.Atoi(q.Get("fail")); err == nil && n > 0 {
+		key := r.URL.Path + " " + id
+		if id == "" {
+			key = r.URL.Path + " " + string(body)
+		}
+		s.mu.Lock()
+		if len(s.attempts) >= sinkMaxTracked {
+			clear(s.attempts)
+		}
+		s.attempts[key]++
+		a := s.attempts[key]
+		s.mu.Unlock()
+		if a <= n {
+			return http.StatusServiceUnavailable
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("status")); err == nil && n >= 200 && n <= 599 {
+		return n
+	}
+	return s.status
 }
 
 // confirm follows a SubscriptionConfirmation's SubscribeURL and prints the

@@ -197,8 +197,18 @@ func TestSinkJSONFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// fail=1: the first attempt of each message is answered 503, the next
+	// --status, overridden by status=202.
+	flaky, err := c.Subscribe(ctx, "events", abanico.SubscribeInput{
+		Protocol: "http", Endpoint: "http://" + sk.addr + "/flaky?fail=1&status=202",
+		DeliveryPolicy: json.RawMessage(`{"healthyRetryPolicy":{"numRetries":2,"numNoDelayRetries":2}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Confirmations are answered 200 and confirmed whatever --status says.
 	waitConfirmed(t, c, sub.ARN)
+	waitConfirmed(t, c, flaky.ARN)
 	id, err := c.Publish(ctx, "events", abanico.TopicMessage{Message: "fail me", Subject: "s"})
 	if err != nil {
 		t.Fatal(err)
@@ -224,18 +234,27 @@ func TestSinkJSONFailing(t *testing.T) {
 		}
 		return out
 	}
-	// numRetries 2 without delay: three attempts, each answered 500.
-	waitFor(t, "three failed attempts", func() bool {
+	// numRetries 2 without delay: three attempts to /hook, each answered
+	// 500; two to /flaky.
+	count := func(path string) int {
 		n := 0
 		for _, r := range records() {
-			if r.Type == "Notification" {
+			if r.Type == "Notification" && r.Path == path {
 				n++
 			}
 		}
-		return n == 3
-	})
+		return n
+	}
+	waitFor(t, "the attempts", func() bool { return count("/hook?x=1") == 3 && count("/flaky?fail=1&status=202") == 2 })
+	var flakyStatus []int
 	var confirmed, notifications int
 	for _, r := range records() {
+		if strings.HasPrefix(r.Path, "/flaky") {
+			if r.Type == "Notification" {
+				flakyStatus = append(flakyStatus, r.Status)
+			}
+			continue
+		}
 		switch {
 		case r.Confirmed != nil:
 			confirmed++
@@ -269,6 +288,16 @@ func TestSinkJSONFailing(t *testing.T) {
 	}
 	if confirmed != 1 || notifications != 3 {
 		t.Fatalf("%d confirmed, %d notifications", confirmed, notifications)
+	}
+	if len(flakyStatus) != 2 || flakyStatus[0] != 503 || flakyStatus[1] != 202 {
+		t.Fatalf("fail=1&status=202 answered %v", flakyStatus)
+	}
+	st, err := c.SubscriptionAttempts(ctx, flaky.ARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counters.Failed != 1 || st.Counters.Retried != 1 { // Delivered counts the confirmation too
+		t.Fatalf("flaky counters %+v", st.Counters)
 	}
 }
 
