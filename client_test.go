@@ -1,7 +1,10 @@
 package abanico_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -322,6 +325,65 @@ func TestClient(t *testing.T) {
 		}
 	})
 
+	t.Run("function lifecycle", func(t *testing.T) {
+		zip1, err := abanico.BootstrapZip(greeterScript)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := abanico.BootstrapZip(greeterScript)
+		if err != nil || !bytes.Equal(zip1, again) {
+			t.Fatalf("BootstrapZip is not deterministic (%v)", err)
+		}
+		f, err := c.CreateFunction(ctx, abanico.CreateFunctionInput{
+			Name: "greeter", Timeout: 5, Environment: map[string]string{"GREETING": "hola"}, ReservedConcurrency: new(3), Zip: zip1,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(zip1)
+		if f.CodeSha256 != base64.StdEncoding.EncodeToString(sum[:]) || f.Runtime != "provided.al2023" || f.Handler != "bootstrap" ||
+			f.Timeout != 5 || f.Environment["GREETING"] != "hola" || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 3 {
+			t.Fatalf("created %+v", f)
+		}
+		res, err := c.Invoke(ctx, "greeter", []byte(`{"n":1}`), "")
+		if err != nil || res.StatusCode != 200 || string(res.Payload) != `{"greeting":"hola","event":{"n":1}}` || res.RequestID == "" {
+			t.Fatalf("invoke: %+v, %v", res, err)
+		}
+		if _, err := c.CreateFunction(ctx, abanico.CreateFunctionInput{Name: "greeter", Zip: zip1}); !abanico.IsConflict(err) {
+			t.Fatalf("second create: %v", err)
+		}
+
+		zip2, err := abanico.BootstrapZip(bytes.ReplaceAll(greeterScript, []byte("${GREETING:-hello}"), []byte("ciao")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err = c.UpdateFunctionCode(ctx, "greeter", zip2); err != nil || f.CodeSize != int64(len(zip2)) {
+			t.Fatalf("update code: %+v, %v", f, err)
+		}
+		if f, err = c.UpdateFunction(ctx, "greeter", abanico.UpdateFunctionInput{MemorySize: new(512), RemoveReservedConcurrency: true}); err != nil ||
+			f.MemorySize != 512 || f.ReservedConcurrency != nil || f.Environment["GREETING"] != "hola" || f.Timeout != 5 {
+			t.Fatalf("update: %+v, %v", f, err)
+		}
+		res, err = c.Invoke(ctx, "greeter", []byte(`{"n":2}`), "")
+		if err != nil || string(res.Payload) != `{"greeting":"ciao","event":{"n":2}}` {
+			t.Fatalf("invoke new code: %+v, %v", res, err)
+		}
+		_, err = c.UpdateFunction(ctx, "greeter", abanico.UpdateFunctionInput{Timeout: new(0)})
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "timeout" {
+			t.Fatalf("timeout 0: %+v", e)
+		}
+		_, err = c.CreateFunction(ctx, abanico.CreateFunctionInput{Name: "empty"})
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "code" {
+			t.Fatalf("no code: %+v", e)
+		}
+		if _, err := c.UpdateFunctionCode(ctx, "missing", zip1); !abanico.IsNotFound(err) {
+			t.Fatalf("update code of a missing function: %v", err)
+		}
+		if err := c.DeleteFunction(ctx, "greeter"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("openapi", func(t *testing.T) {
 		doc, err := c.OpenAPI(ctx)
 		if err != nil {
@@ -336,6 +398,20 @@ func TestClient(t *testing.T) {
 		}
 	})
 }
+
+// greeterScript is a custom runtime in bash: the Lambda Runtime API loop,
+// with curl, answering {"greeting": $GREETING, "event": the event}.
+var greeterScript = []byte(`#!/bin/bash
+set -u
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+headers=$(mktemp)
+while true; do
+  event=$(curl -sS -D "$headers" "$api/next") || exit 1
+  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
+  printf '{"greeting":"%s","event":%s}' "${GREETING:-hello}" "$event" |
+    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
+done
+`)
 
 func hasTopic(list []abanico.Topic, name string) bool {
 	for _, t := range list {

@@ -711,7 +711,7 @@ func newFnCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "fn",
 		Aliases: []string{"function"},
-		Short:   "List, invoke and read the logs of functions",
+		Short:   "Create, update, invoke and read the logs of functions",
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
@@ -767,6 +767,10 @@ With --event the invocation is queued and only its request id is printed.`,
 		},
 	}
 	invoke.Flags().BoolVar(&event, "event", false, "queue the invocation (type Event) instead of waiting for it")
+	cmd.AddCommand(newFnCreate(g), newFnGet(g), newFnUpdate(g),
+		nameAction(g, "delete NAME", "Delete a function", "deleted function",
+			func(ctx context.Context, c *abanico.Client, name string) error { return c.DeleteFunction(ctx, name) }),
+	)
 	cmd.AddCommand(
 		&cobra.Command{
 			Use:   "list",
@@ -782,11 +786,11 @@ With --event the invocation is queued and only its request id is printed.`,
 				if g.json {
 					return printJSON(g.stdout, map[string]any{"functions": fs})
 				}
-				t := newTable(g.stdout, "NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
-				for _, f := range fs {
-					t.row(f.Name, f.Runtime, f.Handler, strconv.Itoa(f.Timeout)+"s", strconv.Itoa(f.MemorySize)+"MB", f.LastModified)
+				ptrs := make([]*abanico.Function, len(fs))
+				for i := range fs {
+					ptrs[i] = &fs[i]
 				}
-				return t.flush()
+				return g.printFunctions(ptrs...)
 			},
 		},
 		invoke,
@@ -814,6 +818,152 @@ With --event the invocation is queued and only its request id is printed.`,
 			},
 		},
 	)
+	return cmd
+}
+
+// codeFlags are the ways a function's code is given: a zip archive, or
+// one script that becomes the archive's bootstrap.
+type codeFlags struct {
+	zip, bootstrap string
+}
+
+func (f *codeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.zip, "zip", "", "zip archive with an executable bootstrap at its root")
+	cmd.Flags().StringVar(&f.bootstrap, "bootstrap", "", "executable (e.g. a script) to run as the function's bootstrap")
+}
+
+// read returns the code archive the flags name.
+func (f *codeFlags) read() ([]byte, error) {
+	switch {
+	case (f.zip == "") == (f.bootstrap == ""):
+		return nil, usagef("give exactly one of --zip or --bootstrap")
+	case f.zip != "":
+		b, err := os.ReadFile(f.zip)
+		if err != nil {
+			return nil, usagef("--zip: %v", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(f.bootstrap)
+	if err != nil {
+		return nil, usagef("--bootstrap: %v", err)
+	}
+	return abanico.BootstrapZip(b)
+}
+
+// printFunctions prints functions as a table, or one as JSON.
+func (g *globalOpts) printFunctions(fs ...*abanico.Function) error {
+	if g.json && len(fs) == 1 {
+		return printJSON(g.stdout, fs[0])
+	}
+	t := newTable(g.stdout, "NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
+	for _, f := range fs {
+		t.row(f.Name, f.Runtime, f.Handler, strconv.Itoa(f.Timeout)+"s", strconv.Itoa(f.MemorySize)+"MB", f.LastModified)
+	}
+	return t.flush()
+}
+
+func newFnCreate(g *globalOpts) *cobra.Command {
+	var (
+		code                         codeFlags
+		runtime, handler             string
+		timeout, memory, concurrency int
+		env                          []string
+	)
+	cmd := &cobra.Command{
+		Use:   "create NAME (--zip FILE | --bootstrap FILE)",
+		Short: "Create a function from a zip archive or a bootstrap executable",
+		Long: `Create a function. Functions run as local processes speaking the Lambda
+Runtime API: --bootstrap takes one executable (a script or a binary) and
+packs it as the archive's bootstrap; --zip takes an archive with a
+bootstrap at its root.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := parseKV("env", env)
+			if err != nil {
+				return err
+			}
+			zip, err := code.read()
+			if err != nil {
+				return err
+			}
+			in := abanico.CreateFunctionInput{Name: args[0], Runtime: runtime, Handler: handler, Timeout: timeout,
+				MemorySize: memory, Environment: e, Zip: zip}
+			if cmd.Flags().Changed("concurrency") {
+				in.ReservedConcurrency = &concurrency
+			}
+			f, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Function, error) {
+				return c.CreateFunction(ctx, in)
+			})
+			if err != nil {
+				return err
+			}
+			return g.printFunctions(f)
+		},
+	}
+	code.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&runtime, "runtime", "", "custom runtime (default provided.al2023)")
+	fl.StringVar(&handler, "handler", "", "handler, passed to the bootstrap as _HANDLER (default bootstrap)")
+	fl.IntVar(&timeout, "timeout", 0, "seconds an invocation may run, 1-900 (default 3)")
+	fl.IntVar(&memory, "memory", 0, "memory size in MB, 128-10240 (default 128; recorded)")
+	fl.IntVar(&concurrency, "concurrency", 0, "concurrent executions to reserve (default: none reserved)")
+	fl.StringArrayVar(&env, "env", nil, "environment variable K=V, repeatable")
+	return cmd
+}
+
+func newFnGet(g *globalOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show a function",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Function, error) {
+				return c.GetFunction(ctx, args[0])
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(g.stdout, f)
+			}
+			if err := g.printFunctions(f); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout)
+			concurrency := "-"
+			if f.ReservedConcurrency != nil {
+				concurrency = strconv.Itoa(*f.ReservedConcurrency)
+			}
+			return attrTable(g.stdout, map[string]string{
+				"ARN": f.ARN, "CodeSha256": f.CodeSha256, "CodeSize": strconv.FormatInt(f.CodeSize, 10),
+				"ReservedConcurrency": concurrency, "Environment": kvList(f.Environment),
+			})
+		},
+	}
+}
+
+func newFnUpdate(g *globalOpts) *cobra.Command {
+	var code codeFlags
+	cmd := &cobra.Command{
+		Use:   "update NAME (--zip FILE | --bootstrap FILE)",
+		Short: "Replace a function's code",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			zip, err := code.read()
+			if err != nil {
+				return err
+			}
+			f, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Function, error) {
+				return c.UpdateFunctionCode(ctx, args[0], zip)
+			})
+			if err != nil {
+				return err
+			}
+			return g.printFunctions(f)
+		},
+	}
+	code.add(cmd)
 	return cmd
 }
 

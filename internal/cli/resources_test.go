@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -223,6 +225,41 @@ func TestResourceCommands(t *testing.T) {
 			t.Fatalf("fn list --json: %q", r.stdout)
 		}
 		cli(t, 3, nil, "fn", "logs", "nope")
+
+		dir := t.TempDir()
+		script := filepath.Join(dir, "bootstrap.sh")
+		if err := os.WriteFile(script, greeterScript, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = cli(t, 0, nil, "fn", "create", "greeter", "--bootstrap", script, "--timeout", "5", "--env", "GREETING=hola", "--json")
+		var f struct {
+			Name, CodeSha256 string
+			Timeout          int
+			Environment      map[string]string
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &f); err != nil || f.Name != "greeter" || f.Timeout != 5 || f.Environment["GREETING"] != "hola" {
+			t.Fatalf("fn create: %q, %v", r.stdout, err)
+		}
+		r = cli(t, 0, nil, "fn", "get", "greeter")
+		if !strings.Contains(r.stdout, "GREETING=hola") || !strings.Contains(r.stdout, f.CodeSha256) {
+			t.Fatalf("fn get: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "fn", "invoke", "greeter", `{"n":1}`)
+		if strings.TrimSpace(r.stdout) != `{"greeting":"hola","event":{"n":1}}` {
+			t.Fatalf("fn invoke: %q", r.stdout)
+		}
+		// The same script packs to the same archive.
+		r = cli(t, 0, nil, "fn", "update", "greeter", "--bootstrap", script, "--json")
+		if !strings.Contains(r.stdout, f.CodeSha256) {
+			t.Fatalf("fn update with the same script changed the digest: %q", r.stdout)
+		}
+		cli(t, 1, nil, "fn", "create", "greeter", "--bootstrap", script)
+		cli(t, 2, nil, "fn", "create", "other")
+		cli(t, 2, nil, "fn", "create", "other", "--bootstrap", script, "--zip", script)
+		cli(t, 2, nil, "fn", "update", "greeter", "--zip", filepath.Join(dir, "missing.zip"))
+		cli(t, 1, nil, "fn", "update", "greeter", "--zip", script)
+		cli(t, 0, nil, "fn", "delete", "greeter")
+		cli(t, 3, nil, "fn", "get", "greeter")
 	})
 
 	t.Run("usage", func(t *testing.T) {
@@ -271,3 +308,18 @@ func TestParseMessageAttrs(t *testing.T) {
 		}
 	}
 }
+
+// greeterScript is a custom runtime in bash: the Lambda Runtime API loop,
+// with curl, answering {"greeting": $GREETING, "event": the event}.
+var greeterScript = []byte(`#!/bin/bash
+set -u
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+headers=$(mktemp)
+while true; do
+  event=$(curl -sS -D "$headers" "$api/next") || exit 1
+  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
+  echo "handling $id"
+  printf '{"greeting":"%s","event":%s}' "${GREETING:-hello}" "$event" |
+    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
+done
+`)

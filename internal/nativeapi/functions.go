@@ -1,6 +1,7 @@
 package nativeapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -8,29 +9,35 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/abanico/abanico/internal/function"
 )
 
 // Function is a function as the native API shows it.
 type Function struct {
-	Name                string `json:"name"`
-	ARN                 string `json:"arn"`
-	Runtime             string `json:"runtime"`
-	Handler             string `json:"handler"`
-	Timeout             int    `json:"timeout"`
-	MemorySize          int    `json:"memorySize"`
-	CodeSha256          string `json:"codeSha256"`
-	CodeSize            int64  `json:"codeSize"`
-	LastModified        string `json:"lastModified"`
-	ReservedConcurrency *int   `json:"reservedConcurrency,omitempty"`
+	Name                string            `json:"name"`
+	ARN                 string            `json:"arn"`
+	Runtime             string            `json:"runtime"`
+	Handler             string            `json:"handler"`
+	Timeout             int               `json:"timeout"`
+	MemorySize          int               `json:"memorySize"`
+	CodeSha256          string            `json:"codeSha256"`
+	CodeSize            int64             `json:"codeSize"`
+	LastModified        string            `json:"lastModified"`
+	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
+	Environment         map[string]string `json:"environment"`
 }
 
 func (h *Handler) functionView(c *function.Config) *Function {
+	env := map[string]string{}
+	for k, v := range c.Environment {
+		env[k] = v
+	}
 	return &Function{
 		Name: c.Name, ARN: h.functions.FunctionArn(c.Name), Runtime: c.Runtime, Handler: c.Handler,
 		Timeout: c.Timeout, MemorySize: c.MemorySize, CodeSha256: c.CodeSha256, CodeSize: c.CodeSize,
-		LastModified: c.LastModified, ReservedConcurrency: c.ReservedConcurrency,
+		LastModified: c.LastModified, ReservedConcurrency: c.ReservedConcurrency, Environment: env,
 	}
 }
 
@@ -49,6 +56,215 @@ func (h *Handler) getFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, h.functionView(c))
+}
+
+// Defaults of functions created through the native API. Functions run as
+// local processes, so only the custom runtimes are of use; the role is
+// recorded, never assumed.
+const (
+	defaultRuntime = "provided.al2023"
+	defaultHandler = "bootstrap"
+)
+
+// maxCodeBody bounds a request carrying a code archive: the largest
+// archive the function service accepts, base64-encoded, and the rest of
+// the JSON.
+const maxCodeBody = (function.MaxZipSize+2)/3*4 + 64<<10
+
+// functionRole is the execution role recorded for functions created here.
+func (h *Handler) functionRole() string {
+	return "arn:aws:iam::" + h.queues.AccountID() + ":role/abanico-function"
+}
+
+type createFunctionRequest struct {
+	Name                string            `json:"name"`
+	Runtime             string            `json:"runtime,omitempty"`
+	Handler             string            `json:"handler,omitempty"`
+	Timeout             *int              `json:"timeout,omitempty"`
+	MemorySize          *int              `json:"memorySize,omitempty"`
+	Environment         map[string]string `json:"environment,omitempty"`
+	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
+	Code                string            `json:"code"`
+}
+
+// decodeCode decodes the base64 zip archive of a request.
+func decodeCode(code string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(code)
+	if err != nil {
+		return nil, badRequest("code", "code must be a base64 zip archive: %v", err)
+	}
+	return b, nil
+}
+
+// functionField names the request field a function service message is
+// about (def when none).
+func functionField(msg, def string) string {
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "functionname"):
+		return "name"
+	case strings.Contains(low, "'timeout'"):
+		return "timeout"
+	case strings.Contains(low, "'memorysize'"):
+		return "memorySize"
+	case strings.Contains(low, "runtime"):
+		return "runtime"
+	case strings.Contains(low, "environment variables"):
+		return "environment"
+	case strings.Contains(low, "reservedconcurrentexecutions"):
+		return "reservedConcurrency"
+	case strings.Contains(low, "zip") || strings.Contains(low, "uploaded file") || strings.Contains(low, "request must be smaller"):
+		return "code"
+	}
+	return def
+}
+
+// createFunction creates a function from a zip archive (base64 in code)
+// with a bootstrap at its root. When a reserved concurrency is given and
+// the service rejects it, the new function is deleted again.
+func (h *Handler) createFunction(w http.ResponseWriter, r *http.Request) {
+	var req createFunctionRequest
+	if err := decodeBodyLimit(w, r, &req, false, maxCodeBody); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	zipFile, err := decodeCode(req.Code)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	in := function.CreateInput{
+		Name: req.Name, Runtime: req.Runtime, Handler: req.Handler, Role: h.functionRole(),
+		Timeout: req.Timeout, MemorySize: req.MemorySize, Environment: req.Environment, ZipFile: zipFile,
+	}
+	if in.Runtime == "" {
+		in.Runtime = defaultRuntime
+	}
+	if in.Handler == "" {
+		in.Handler = defaultHandler
+	}
+	c, err := h.functions.Create(r.Context(), in)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("create function %s: %w", req.Name, err), functionField(err.Error(), ""))
+		return
+	}
+	if n := req.ReservedConcurrency; n != nil {
+		if err := h.functions.PutConcurrency(r.Context(), c.Name, *n); err != nil {
+			if derr := h.functions.Delete(r.Context(), c.Name); derr != nil {
+				h.log.Error("native api: delete function after a rejected concurrency", "function", c.Name, "err", derr)
+			}
+			h.writeError(w, fmt.Errorf("reserve concurrency of function %s: %w", c.Name, err), "reservedConcurrency")
+			return
+		}
+		if c, err = h.functions.Get(c.Name); err != nil {
+			h.writeError(w, err, "")
+			return
+		}
+	}
+	writeJSON(w, http.StatusCreated, h.functionView(c))
+}
+
+type functionCodeRequest struct {
+	Code string `json:"code"`
+}
+
+// updateFunctionCode replaces a function's code archive.
+func (h *Handler) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req functionCodeRequest
+	if err := decodeBodyLimit(w, r, &req, false, maxCodeBody); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	zipFile, err := decodeCode(req.Code)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	c, err := h.functions.UpdateCode(r.Context(), name, zipFile, "")
+	if err != nil {
+		h.writeError(w, fmt.Errorf("update code of function %s: %w", name, err), functionField(err.Error(), "code"))
+		return
+	}
+	writeJSON(w, http.StatusOK, h.functionView(c))
+}
+
+type updateFunctionRequest struct {
+	Runtime             *string           `json:"runtime,omitempty"`
+	Handler             *string           `json:"handler,omitempty"`
+	Timeout             *int              `json:"timeout,omitempty"`
+	MemorySize          *int              `json:"memorySize,omitempty"`
+	Environment         map[string]string `json:"environment,omitempty"`
+	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
+	// RemoveReservedConcurrency removes the reservation.
+	RemoveReservedConcurrency bool `json:"removeReservedConcurrency,omitempty"`
+}
+
+// updateFunction changes a function's configuration: absent (or null)
+// fields stay as they are, and environment, when given, replaces every
+// variable. The reservation is changed first; when the service then
+// rejects the configuration, the reservation is put back.
+func (h *Handler) updateFunction(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var req updateFunctionRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	if req.RemoveReservedConcurrency && req.ReservedConcurrency != nil {
+		h.writeError(w, badRequest("removeReservedConcurrency", "give reservedConcurrency or removeReservedConcurrency, not both"), "")
+		return
+	}
+	old, err := h.functions.Get(name)
+	if err != nil {
+		h.writeError(w, err, "name")
+		return
+	}
+	ctx := r.Context()
+	concurrencyChanged := false
+	switch {
+	case req.ReservedConcurrency != nil:
+		if err := h.functions.PutConcurrency(ctx, old.Name, *req.ReservedConcurrency); err != nil {
+			h.writeError(w, fmt.Errorf("reserve concurrency of function %s: %w", name, err), "reservedConcurrency")
+			return
+		}
+		concurrencyChanged = true
+	case req.RemoveReservedConcurrency && old.ReservedConcurrency != nil:
+		if err := h.functions.DeleteConcurrency(ctx, old.Name); err != nil {
+			h.writeError(w, fmt.Errorf("remove reserved concurrency of function %s: %w", name, err), "")
+			return
+		}
+		concurrencyChanged = true
+	}
+	in := function.UpdateConfigInput{Runtime: req.Runtime, Handler: req.Handler, Timeout: req.Timeout, MemorySize: req.MemorySize, Environment: req.Environment}
+	if in.Runtime != nil || in.Handler != nil || in.Timeout != nil || in.MemorySize != nil || in.Environment != nil {
+		if _, err := h.functions.UpdateConfiguration(ctx, old.Name, in); err != nil {
+			if concurrencyChanged {
+				h.restoreConcurrency(ctx, old)
+			}
+			h.writeError(w, fmt.Errorf("update function %s: %w", name, err), functionField(err.Error(), ""))
+			return
+		}
+	}
+	c, err := h.functions.Get(old.Name)
+	if err != nil {
+		h.writeError(w, err, "name")
+		return
+	}
+	writeJSON(w, http.StatusOK, h.functionView(c))
+}
+
+// restoreConcurrency puts back a function's reservation as it was in old.
+func (h *Handler) restoreConcurrency(ctx context.Context, old *function.Config) {
+	var err error
+	if old.ReservedConcurrency != nil {
+		err = h.functions.PutConcurrency(ctx, old.Name, *old.ReservedConcurrency)
+	} else {
+		err = h.functions.DeleteConcurrency(ctx, old.Name)
+	}
+	if err != nil {
+		h.log.Error("native api: restore reserved concurrency", "function", old.Name, "err", err)
+	}
 }
 
 func (h *Handler) deleteFunction(w http.ResponseWriter, r *http.Request) {

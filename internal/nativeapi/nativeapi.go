@@ -81,8 +81,11 @@ var routes = []route{
 	{"PATCH", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).changeVisibility},
 	{"POST", "/v1/queues/{name}/redrive", (*Handler).redrive},
 
+	{"POST", "/v1/functions", (*Handler).createFunction},
 	{"GET", "/v1/functions", (*Handler).listFunctions},
 	{"GET", "/v1/functions/{name}", (*Handler).getFunction},
+	{"PATCH", "/v1/functions/{name}", (*Handler).updateFunction},
+	{"PUT", "/v1/functions/{name}/code", (*Handler).updateFunctionCode},
 	{"DELETE", "/v1/functions/{name}", (*Handler).deleteFunction},
 	{"POST", "/v1/functions/{name}/invocations", (*Handler).invoke},
 	{"GET", "/v1/functions/{name}/logs", (*Handler).functionLogs},
@@ -230,7 +233,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // trailing data and bodies over maxBody. An empty body is an error unless
 // optional is set (then v keeps its zero value).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeBodyLimit(w, r, v, optional, maxBody)
+}
+
+// decodeBodyLimit is decodeBody with another bound than maxBody.
+func decodeBodyLimit(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if errors.Is(err, io.EOF) {

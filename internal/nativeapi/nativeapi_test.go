@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/abanicotest"
 	"github.com/abanico/abanico/internal/nativeapi"
 )
@@ -431,4 +432,105 @@ func TestUpdateSubscription(t *testing.T) {
 
 	c.fails(404, "not_found", "", "PATCH", "/v1/subscriptions/"+url.PathEscape(sub.ARN+"x"), map[string]any{"raw": true})
 	c.fails(400, "invalid_parameter", "", "PATCH", path, nil)
+}
+
+// bootstrapScript is a custom runtime in bash: the Lambda Runtime API
+// loop, with curl. It answers every event with {"greeting": $GREETING (or
+// greet), "event": the event}.
+func bootstrapScript(greet string) []byte {
+	return []byte(`#!/bin/bash
+set -u
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+headers=$(mktemp)
+while true; do
+  event=$(curl -sS -D "$headers" "$api/next") || exit 1
+  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
+  echo "handling $id"
+  printf '{"greeting":"%s","event":%s}' "${GREETING:-` + greet + `}" "$event" |
+    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
+done
+`)
+}
+
+func bootstrapZip(t *testing.T, greet string) string {
+	t.Helper()
+	z, err := abanico.BootstrapZip(bootstrapScript(greet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(z)
+}
+
+func TestFunctionLifecycle(t *testing.T) {
+	c := newClient(t)
+	code := bootstrapZip(t, "hello")
+
+	var f nativeapi.Function
+	c.must(201, "POST", "/v1/functions", map[string]any{
+		"name": "greeter", "timeout": 10, "environment": map[string]string{"GREETING": "hola"}, "code": code,
+	}, &f)
+	if f.Name != "greeter" || f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || f.Timeout != 10 || f.MemorySize != 128 ||
+		f.Environment["GREETING"] != "hola" || f.ReservedConcurrency != nil || f.CodeSha256 == "" || f.CodeSize == 0 || !strings.HasSuffix(f.ARN, ":function:greeter") {
+		t.Fatalf("created %+v", f)
+	}
+	var res nativeapi.InvokeResult
+	c.must(200, "POST", "/v1/functions/greeter/invocations", `{"n":1}`, &res)
+	if b, _ := json.Marshal(res.Payload); string(b) != `{"event":{"n":1},"greeting":"hola"}` || res.FunctionError != "" {
+		t.Fatalf("invoke: %s %+v", b, res)
+	}
+	c.fails(409, "conflict", "", "POST", "/v1/functions", map[string]any{"name": "greeter", "code": code})
+
+	// New code: a new digest, and the next invocation runs it.
+	sha := f.CodeSha256
+	c.must(200, "PUT", "/v1/functions/greeter/code", map[string]any{"code": bootstrapZip(t, "bonjour")}, &f)
+	if f.CodeSha256 == sha {
+		t.Fatalf("code digest unchanged: %+v", f)
+	}
+	// Configuration: the environment is replaced, the rest stays.
+	f = nativeapi.Function{} // decoding into a map adds to it
+	c.must(200, "PATCH", "/v1/functions/greeter", map[string]any{"environment": map[string]string{}, "memorySize": 256, "reservedConcurrency": 5}, &f)
+	if len(f.Environment) != 0 || f.MemorySize != 256 || f.Timeout != 10 || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 5 {
+		t.Fatalf("patched %+v", f)
+	}
+	c.must(200, "POST", "/v1/functions/greeter/invocations", `{"n":2}`, &res)
+	if b, _ := json.Marshal(res.Payload); string(b) != `{"event":{"n":2},"greeting":"bonjour"}` {
+		t.Fatalf("invoke new code: %s", b)
+	}
+
+	// A rejected configuration changes nothing, the reservation included.
+	c.fails(400, "invalid_parameter", "memorySize", "PATCH", "/v1/functions/greeter", map[string]any{"memorySize": 64, "reservedConcurrency": 7})
+	c.fails(400, "invalid_parameter", "reservedConcurrency", "PATCH", "/v1/functions/greeter", map[string]any{"reservedConcurrency": 5000})
+	c.fails(400, "invalid_parameter", "removeReservedConcurrency", "PATCH", "/v1/functions/greeter", map[string]any{"reservedConcurrency": 1, "removeReservedConcurrency": true})
+	c.fails(400, "invalid_parameter", "runtime", "PATCH", "/v1/functions/greeter", map[string]any{"runtime": "python3.12"})
+	c.must(200, "GET", "/v1/functions/greeter", nil, &f)
+	if f.MemorySize != 256 || f.Runtime != "provided.al2023" || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 5 {
+		t.Fatalf("after rejected updates %+v", f)
+	}
+	f = nativeapi.Function{}
+	c.must(200, "PATCH", "/v1/functions/greeter", map[string]any{"removeReservedConcurrency": true, "reservedConcurrency": nil}, &f)
+	if f.ReservedConcurrency != nil || f.MemorySize != 256 {
+		t.Fatalf("reservation not removed: %+v", f)
+	}
+
+	// Rejected creations create nothing.
+	for _, tc := range []struct {
+		field string
+		body  map[string]any
+	}{
+		{"code", map[string]any{"name": "bad", "code": "%%%"}},
+		{"code", map[string]any{"name": "bad", "code": ""}},
+		{"code", map[string]any{"name": "bad", "code": base64.StdEncoding.EncodeToString([]byte("not a zip"))}},
+		{"timeout", map[string]any{"name": "bad", "timeout": 901, "code": code}},
+		{"runtime", map[string]any{"name": "bad", "runtime": "nodejs20.x", "code": code}},
+		{"environment", map[string]any{"name": "bad", "environment": map[string]string{"AWS_REGION": "x"}, "code": code}},
+		{"name", map[string]any{"name": "bad name", "code": code}},
+		{"reservedConcurrency", map[string]any{"name": "bad", "reservedConcurrency": -1, "code": code}},
+	} {
+		c.fails(400, "invalid_parameter", tc.field, "POST", "/v1/functions", tc.body)
+		c.fails(404, "not_found", "", "GET", "/v1/functions/bad", nil)
+	}
+	c.fails(404, "not_found", "", "PUT", "/v1/functions/nope/code", map[string]any{"code": code})
+	c.fails(404, "not_found", "", "PATCH", "/v1/functions/nope", map[string]any{"timeout": 5})
+	c.fails(400, "invalid_parameter", "code", "PUT", "/v1/functions/greeter/code", map[string]any{"code": base64.StdEncoding.EncodeToString([]byte("PK"))})
+	c.must(204, "DELETE", "/v1/functions/greeter", nil, nil)
 }

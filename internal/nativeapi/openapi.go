@@ -167,7 +167,26 @@ func schemas() obj {
 		"Function": object(nil, obj{
 			"name": str(), "arn": str(), "runtime": str(), "handler": str(), "timeout": integer(),
 			"memorySize": integer(), "codeSha256": str(), "codeSize": integer(), "lastModified": str(),
-			"reservedConcurrency": integer(),
+			"reservedConcurrency": integer(), "environment": ref("StringMap"),
+		}),
+		"CreateFunctionRequest": object([]string{"name", "code"}, obj{
+			"name":                str(),
+			"runtime":             obj{"type": "string", "description": "a custom runtime (default provided.al2023)"},
+			"handler":             obj{"type": "string", "description": "default bootstrap"},
+			"timeout":             obj{"type": "integer", "description": "seconds, 1 to 900 (default 3)"},
+			"memorySize":          obj{"type": "integer", "description": "MB, 128 to 10240 (default 128)"},
+			"environment":         ref("StringMap"),
+			"reservedConcurrency": obj{"type": "integer", "description": "concurrent executions reserved, 0 to 1000 (default: none)"},
+			"code":                obj{"type": "string", "format": "byte", "description": "zip archive with an executable bootstrap at its root, base64"},
+		}),
+		"FunctionCodeRequest": object([]string{"code"}, obj{
+			"code": obj{"type": "string", "format": "byte", "description": "zip archive with an executable bootstrap at its root, base64"},
+		}),
+		"UpdateFunctionRequest": object(nil, obj{
+			"runtime": str(), "handler": str(), "timeout": integer(), "memorySize": integer(),
+			"environment":               obj{"type": "object", "additionalProperties": str(), "description": "replaces every variable; absent: unchanged"},
+			"reservedConcurrency":       obj{"type": "integer", "nullable": true, "description": "absent or null: unchanged"},
+			"removeReservedConcurrency": obj{"type": "boolean", "description": "remove the reservation"},
 		}),
 		"Functions": object([]string{"functions"}, obj{"functions": arrayOf(ref("Function"))}),
 		"InvokeResult": object(nil, obj{
@@ -260,11 +279,19 @@ func paths() obj {
 			}, jsonResponse("started", ref("TaskHandle")), "202", "400", "404"),
 		},
 		"/v1/functions": obj{
+			"post": op("createFunction", "Create a function from a zip archive", nil, jsonBody(ref("CreateFunctionRequest")),
+				jsonResponse("the function", ref("Function")), "201", "400", "409", "413"),
 			"get": op("listFunctions", "List functions", nil, nil, jsonResponse("the functions", ref("Functions")), "200"),
 		},
 		"/v1/functions/{name}": obj{
-			"get":    op("getFunction", "Get a function", []obj{functionName}, nil, jsonResponse("the function", ref("Function")), "200", "400", "404"),
+			"get": op("getFunction", "Get a function", []obj{functionName}, nil, jsonResponse("the function", ref("Function")), "200", "400", "404"),
+			"patch": op("updateFunction", "Change a function's configuration (absent fields stay)", []obj{functionName},
+				jsonBody(ref("UpdateFunctionRequest")), jsonResponse("the function", ref("Function")), "200", "400", "404"),
 			"delete": op("deleteFunction", "Delete a function", []obj{functionName}, nil, noContent("deleted"), "204", "400", "404"),
+		},
+		"/v1/functions/{name}/code": obj{
+			"put": op("updateFunctionCode", "Replace a function's code", []obj{functionName}, jsonBody(ref("FunctionCodeRequest")),
+				jsonResponse("the function", ref("Function")), "200", "400", "404", "413"),
 		},
 		"/v1/functions/{name}/invocations": obj{
 			"post": func() obj {
