@@ -9,7 +9,7 @@
 ABANICO=${ABANICO:-abanico}
 export ABANICO_ENDPOINT=${ABANICO_ENDPOINT:-http://127.0.0.1:4566}
 SINK_ADDR=127.0.0.1:9000
-RUN=${DEMO_RUN:-$(date +%H%M%S)}
+RUN=${DEMO_RUN:-r$(date +%H%M%S)}
 DEMO_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
 
 sink_log=""
