@@ -217,6 +217,55 @@ func (c *Client) ReceiveMessages(ctx context.Context, queue string, in ReceiveIn
 	return out.Messages, nil
 }
 
+// States of a [PeekedMessage].
+const (
+	StateVisible  = "visible"
+	StateInFlight = "inflight"
+	StateDelayed  = "delayed"
+)
+
+// PeekedMessage is a message looked at by [Client.PeekMessages]. State is
+// visible, inflight or delayed. ReceiveCount is approximate: exact for
+// receives through the server process answering, else 1 for a message
+// received at least once. VisibleAt is when an in-flight or delayed
+// message becomes visible, when known; times are RFC 3339 with
+// milliseconds, in UTC. DeadLetterSourceQueue names the queue a
+// dead-lettered message came from.
+type PeekedMessage struct {
+	MessageID             string                      `json:"messageId"`
+	Sequence              uint64                      `json:"sequence"`
+	State                 string                      `json:"state"`
+	ReceiveCount          int                         `json:"receiveCount"`
+	SentAt                string                      `json:"sentAt,omitempty"`
+	VisibleAt             string                      `json:"visibleAt,omitempty"`
+	FirstReceivedAt       string                      `json:"firstReceivedAt,omitempty"`
+	DeadLetterSourceQueue string                      `json:"deadLetterSourceQueue,omitempty"`
+	Body                  string                      `json:"body"`
+	Attributes            map[string]MessageAttribute `json:"attributes"`
+}
+
+// PeekMessages returns up to max (1 to 100; 0 for the server's default,
+// 10) of a queue's stored messages without receiving them: visible ones
+// first, then those in flight, then delayed ones. Receive counts,
+// visibility timeouts and receipt handles are untouched. The server looks
+// at no more than the first 1000 stored messages.
+func (c *Client) PeekMessages(ctx context.Context, queue string, max int) ([]PeekedMessage, error) {
+	q := url.Values{}
+	if max != 0 {
+		q.Set("max", strconv.Itoa(max))
+	}
+	var out struct {
+		Messages []PeekedMessage `json:"messages"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("peek into queue %q", queue), &call{method: http.MethodGet, path: pathOf("/v1/queues/", queue, "/messages:peek"), query: q}, &out); err != nil {
+		return nil, err
+	}
+	if out.Messages == nil {
+		out.Messages = []PeekedMessage{}
+	}
+	return out.Messages, nil
+}
+
 // DeleteMessage deletes the message received with receiptHandle. A handle
 // that is malformed or of another queue is an invalid_parameter error.
 func (c *Client) DeleteMessage(ctx context.Context, queue, receiptHandle string) error {

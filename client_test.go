@@ -247,6 +247,33 @@ func TestClient(t *testing.T) {
 			t.Fatalf("delete with a bad handle: %+v", e)
 		}
 
+		// Peek: the deleted message is gone; a new one is visible, and
+		// stays unreceived.
+		if _, err := c.SendMessage(ctx, "jobs", abanico.QueueMessage{Body: "peeked"}); err != nil {
+			t.Fatal(err)
+		}
+		peek, err := c.PeekMessages(ctx, "jobs", 0)
+		if err != nil || len(peek) != 1 || peek[0].Body != "peeked" || peek[0].State != abanico.StateVisible || peek[0].ReceiveCount != 0 {
+			t.Fatalf("peek: %+v, %v", peek, err)
+		}
+		got1 := receiveN(t, c, ctx, "jobs", 1)
+		if got1[0].Body != "peeked" || got1[0].ReceiveCount != 1 {
+			t.Fatalf("receive after peek: %+v", got1[0])
+		}
+		if peek, err = c.PeekMessages(ctx, "jobs", 5); err != nil || len(peek) != 1 || peek[0].State != abanico.StateInFlight || peek[0].ReceiveCount != 1 {
+			t.Fatalf("peek in flight: %+v, %v", peek, err)
+		}
+		if err := c.DeleteMessage(ctx, "jobs", got1[0].ReceiptHandle); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.PeekMessages(ctx, "jobs", 500)
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "max" {
+			t.Fatalf("peek 500: %+v", e)
+		}
+		if _, err := c.PeekMessages(ctx, "missing", 1); !abanico.IsNotFound(err) {
+			t.Fatalf("peek into a missing queue: %v", err)
+		}
+
 		res, err := c.SendMessageBatch(ctx, "jobs", []abanico.QueueMessage{{ID: "1", Body: "x"}, {ID: "2", Body: "y"}})
 		if err != nil || len(res) != 2 || res[0].Error != nil || res[1].Error != nil || res[0].MD5OfBody == "" {
 			t.Fatalf("send batch: %+v, %v", res, err)

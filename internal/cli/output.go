@@ -234,3 +234,15 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// truncate shortens s to at most n runes, ending it with "..." when cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n <= 3 {
+		return string(r[:n])
+	}
+	return string(r[:n-3]) + "..."
+}

@@ -176,7 +176,7 @@ func newQueueCmd(stdout io.Writer) *cobra.Command {
 	g := addGlobal(cmd, stdout)
 	cmd.AddCommand(
 		newQueueCreate(g), newQueueList(g), newQueueGet(g), newQueueDelete(g),
-		newQueuePurge(g), newQueueSend(g), newQueueReceive(g), newQueueRedrive(g),
+		newQueuePurge(g), newQueueSend(g), newQueueReceive(g), newQueuePeek(g), newQueueRedrive(g),
 	)
 	return cmd
 }
@@ -385,6 +385,43 @@ their receipt handles.`,
 	fl.IntVar(&maxN, "max", 1, "most messages to receive (1-10)")
 	fl.IntVar(&wait, "wait", 0, "seconds to long-poll for a first message")
 	fl.BoolVar(&del, "delete", false, "delete the messages as they are received")
+	return cmd
+}
+
+// peekBodyWidth is how much of a body the peek table shows.
+const peekBodyWidth = 60
+
+func newQueuePeek(g *globalOpts) *cobra.Command {
+	var maxN int
+	cmd := &cobra.Command{
+		Use:   "peek NAME",
+		Short: "Show a queue's messages without receiving them",
+		Long: `Show a queue's messages without receiving them: visible ones first, then
+those in flight, then delayed ones. Receive counts and visibility are left
+as they are. The table shortens bodies; --json shows them whole, with their
+attributes.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if maxN < 1 || maxN > 100 {
+				return usagef("--max must be between 1 and 100")
+			}
+			ms, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) ([]abanico.PeekedMessage, error) {
+				return c.PeekMessages(ctx, args[0], maxN)
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(g.stdout, map[string]any{"messages": ms})
+			}
+			t := newTable(g.stdout, "MESSAGE ID", "STATE", "RECEIVES", "SENT", "BODY")
+			for _, m := range ms {
+				t.row(m.MessageID, m.State, strconv.Itoa(m.ReceiveCount), orDash(m.SentAt), truncate(m.Body, peekBodyWidth))
+			}
+			return t.flush()
+		},
+	}
+	cmd.Flags().IntVar(&maxN, "max", 10, "most messages to show (1-100)")
 	return cmd
 }
 

@@ -111,6 +111,19 @@ func TestResourceCommands(t *testing.T) {
 		cli(t, 0, nil, "queue", "send", "jobs", "from-arg", "--attr", "n:Number=3")
 		cli(t, 0, strings.NewReader("from-stdin"), "queue", "send", "jobs")
 		cli(t, 0, strings.NewReader("from-dash"), "queue", "send", "jobs", "-")
+		r = cli(t, 0, nil, "queue", "peek", "jobs")
+		if !strings.HasPrefix(r.stdout, "MESSAGE ID") || strings.Count(r.stdout, "visible") != 3 || !strings.Contains(r.stdout, "from-arg") {
+			t.Fatalf("peek table: %q", r.stdout)
+		}
+		r = cli(t, 0, nil, "queue", "peek", "jobs", "--max", "1", "--json")
+		var peek struct {
+			Messages []struct{ Body, State string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &peek); err != nil || len(peek.Messages) != 1 || peek.Messages[0].State != "visible" {
+			t.Fatalf("peek --json: %q, %v", r.stdout, err)
+		}
+		cli(t, 2, nil, "queue", "peek", "jobs", "--max", "0")
+		cli(t, 3, nil, "queue", "peek", "missing")
 		r = cli(t, 0, nil, "queue", "receive", "jobs", "--max", "10", "--wait", "2", "--delete", "--json")
 		var got struct {
 			Messages []struct {
@@ -323,3 +336,17 @@ while true; do
     curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
 done
 `)
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"}, {"exactly10!", 10, "exactly10!"}, {"a longer body", 10, "a longe..."}, {"ñññññ", 4, "ñ..."}, {"abc", 2, "ab"},
+	} {
+		if got := truncate(tc.in, tc.n); got != tc.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

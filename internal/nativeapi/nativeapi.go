@@ -77,6 +77,7 @@ var routes = []route{
 	{"POST", "/v1/queues/{name}/messages", (*Handler).sendMessage},
 	{"POST", "/v1/queues/{name}/messages:batch", (*Handler).sendMessageBatch},
 	{"GET", "/v1/queues/{name}/messages", (*Handler).receiveMessages},
+	{"GET", "/v1/queues/{name}/messages:peek", (*Handler).peekMessages},
 	{"DELETE", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).deleteMessage},
 	{"PATCH", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).changeVisibility},
 	{"POST", "/v1/queues/{name}/redrive", (*Handler).redrive},

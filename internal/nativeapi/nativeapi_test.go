@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -533,4 +534,87 @@ func TestFunctionLifecycle(t *testing.T) {
 	c.fails(404, "not_found", "", "PATCH", "/v1/functions/nope", map[string]any{"timeout": 5})
 	c.fails(400, "invalid_parameter", "code", "PUT", "/v1/functions/greeter/code", map[string]any{"code": base64.StdEncoding.EncodeToString([]byte("PK"))})
 	c.must(204, "DELETE", "/v1/functions/greeter", nil, nil)
+}
+
+type peeked struct {
+	Messages []nativeapi.PeekedMessage `json:"messages"`
+}
+
+// peekStates renders a peek as "body:state:receives" items.
+func peekStates(p peeked) string {
+	var parts []string
+	for _, m := range p.Messages {
+		parts = append(parts, fmt.Sprintf("%s:%s:%d", m.Body, m.State, m.ReceiveCount))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestPeek(t *testing.T) {
+	c := newClient(t)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "p"}, nil)
+	var p peeked
+	c.must(200, "GET", "/v1/queues/p/messages:peek", nil, &p)
+	if p.Messages == nil || len(p.Messages) != 0 {
+		t.Fatalf("empty queue: %+v", p)
+	}
+	var sent struct{ MessageID string }
+	c.must(201, "POST", "/v1/queues/p/messages", map[string]any{"body": "a", "attributes": map[string]any{"k": map[string]string{"type": "String", "value": "v"}}}, &sent)
+	c.must(201, "POST", "/v1/queues/p/messages", map[string]any{"body": "b"}, nil)
+	c.must(201, "POST", "/v1/queues/p/messages", map[string]any{"body": "later", "delaySeconds": 60}, nil)
+
+	// Peeking twice shows the same: it receives nothing.
+	for range 2 {
+		p = peeked{}
+		c.must(200, "GET", "/v1/queues/p/messages:peek", nil, &p)
+		if got := peekStates(p); got != "a:visible:0 b:visible:0 later:delayed:0" {
+			t.Fatalf("peek: %s", got)
+		}
+	}
+	a := p.Messages[0]
+	if a.MessageID != sent.MessageID || a.Attributes["k"].Value != "v" || a.SentAt == "" || a.VisibleAt != "" {
+		t.Fatalf("peeked %+v", a)
+	}
+	if at, err := time.Parse(time.RFC3339, p.Messages[2].VisibleAt); err != nil || time.Until(at) < 50*time.Second {
+		t.Fatalf("delayed visibleAt %q: %v", p.Messages[2].VisibleAt, err)
+	}
+
+	// A receive after the peeks is the first one.
+	var m messages
+	c.must(200, "GET", "/v1/queues/p/messages?max=1&visibility=30", nil, &m)
+	if len(m.Messages) != 1 || m.Messages[0].Body != "a" || m.Messages[0].ReceiveCount != 1 {
+		t.Fatalf("receive after peek: %+v", m)
+	}
+	p = peeked{}
+	c.must(200, "GET", "/v1/queues/p/messages:peek", nil, &p)
+	if got := peekStates(p); got != "b:visible:0 a:inflight:1 later:delayed:0" {
+		t.Fatalf("peek with one in flight: %s", got)
+	}
+	if at, err := time.Parse(time.RFC3339, p.Messages[1].VisibleAt); err != nil || time.Until(at) < 20*time.Second || p.Messages[1].FirstReceivedAt == "" {
+		t.Fatalf("in flight %+v: %v", p.Messages[1], err)
+	}
+	// Visible again: first, with its receive; max bounds the answer.
+	c.must(204, "PATCH", "/v1/queues/p/messages/"+url.PathEscape(m.Messages[0].ReceiptHandle), map[string]any{"visibilityTimeout": 0}, nil)
+	p = peeked{}
+	c.must(200, "GET", "/v1/queues/p/messages:peek?max=2", nil, &p)
+	if got := peekStates(p); got != "a:visible:1 b:visible:0" {
+		t.Fatalf("peek after visibility 0: %s", got)
+	}
+	m = messages{}
+	for i := 0; i < 5 && len(m.Messages) < 2; i++ {
+		var more messages
+		c.must(200, "GET", "/v1/queues/p/messages?max=10&wait=1", nil, &more)
+		m.Messages = append(m.Messages, more.Messages...)
+	}
+	counts := map[string]int{}
+	for _, x := range m.Messages {
+		counts[x.Body] = x.ReceiveCount
+	}
+	if len(m.Messages) != 2 || counts["a"] != 2 || counts["b"] != 1 {
+		t.Fatalf("receives after peeks: %+v", m)
+	}
+
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/p/messages:peek?max=0", nil)
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/p/messages:peek?max=101", nil)
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/p/messages:peek?max=x", nil)
+	c.fails(404, "not_found", "", "GET", "/v1/queues/nope/messages:peek", nil)
 }

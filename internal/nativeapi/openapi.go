@@ -161,6 +161,16 @@ func schemas() obj {
 			"messageId": str(), "receiptHandle": str(), "body": str(), "attributes": ref("MessageAttributes"),
 			"receiveCount": integer(), "sentAt": obj{"type": "string", "format": "date-time"},
 		}))}),
+		"PeekedMessages": object([]string{"messages"}, obj{"messages": arrayOf(object(nil, obj{
+			"messageId": str(), "sequence": integer(),
+			"state":                 obj{"type": "string", "enum": []string{"visible", "inflight", "delayed"}},
+			"receiveCount":          obj{"type": "integer", "description": "approximate: exact for receives through this server process, else 1 for a message received at least once"},
+			"sentAt":                obj{"type": "string", "format": "date-time"},
+			"visibleAt":             obj{"type": "string", "format": "date-time", "description": "when an in-flight or delayed message becomes visible, when known"},
+			"firstReceivedAt":       obj{"type": "string", "format": "date-time"},
+			"deadLetterSourceQueue": obj{"type": "string", "description": "for messages moved to a dead-letter queue: the queue they came from"},
+			"body":                  str(), "attributes": ref("MessageAttributes"),
+		}))}),
 		"VisibilityRequest": object([]string{"visibilityTimeout"}, obj{"visibilityTimeout": integer()}),
 		"RedriveRequest":    object(nil, obj{"destination": obj{"type": "string", "description": "queue name; absent: back to the source queues"}}),
 		"TaskHandle":        object([]string{"taskHandle"}, obj{"taskHandle": str()}),
@@ -263,6 +273,12 @@ func paths() obj {
 				queryParam("visibility", "visibility timeout in seconds", integer()),
 				queryParam("delete", "delete the messages before answering", boolean()),
 			}, nil, jsonResponse("the messages", ref("Messages")), "200", "400", "404"),
+		},
+		"/v1/queues/{name}/messages:peek": obj{
+			"get": op("peekMessages", "Look at a queue's messages without receiving them: visible first, then in flight, then delayed; "+
+				"receive counts, visibility and receipt handles are untouched (at most the first 1000 stored messages are looked at)",
+				[]obj{queueName, queryParam("max", "1 to 100 (default 10)", integer())}, nil,
+				jsonResponse("the messages, each with its state", ref("PeekedMessages")), "200", "400", "404"),
 		},
 		"/v1/queues/{name}/messages:batch": obj{
 			"post": op("sendMessageBatch", "Send up to 10 messages", []obj{queueName}, jsonBody(ref("SendBatchRequest")),

@@ -311,7 +311,7 @@ func (h *Handler) receiveMessages(w http.ResponseWriter, r *http.Request) {
 		out[i] = Message{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: nativeAttributes(m.MessageAttributes)}
 		out[i].ReceiveCount, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 		if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
-			out[i].SentAt = time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+			out[i].SentAt = apiTime(time.UnixMilli(ms))
 		}
 	}
 	if del && len(handles) > 0 {
@@ -328,6 +328,76 @@ func (h *Handler) receiveMessages(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string][]Message{"messages": out})
+}
+
+// PeekedMessage is a message as a peek shows it: State is visible,
+// inflight or delayed; ReceiveCount is approximate (see queue.Peek);
+// VisibleAt, for in-flight and delayed messages, is when it becomes
+// visible, when known. Times are RFC 3339 with milliseconds, in UTC.
+type PeekedMessage struct {
+	MessageID             string                      `json:"messageId"`
+	Sequence              uint64                      `json:"sequence"`
+	State                 string                      `json:"state"`
+	ReceiveCount          int                         `json:"receiveCount"`
+	SentAt                string                      `json:"sentAt,omitempty"`
+	VisibleAt             string                      `json:"visibleAt,omitempty"`
+	FirstReceivedAt       string                      `json:"firstReceivedAt,omitempty"`
+	DeadLetterSourceQueue string                      `json:"deadLetterSourceQueue,omitempty"`
+	Body                  string                      `json:"body"`
+	Attributes            map[string]MessageAttribute `json:"attributes"`
+}
+
+// defaultPeek is how many messages a peek returns without ?max.
+const defaultPeek = 10
+
+func apiTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// peekMessages returns up to ?max (default 10, at most 100) of a queue's
+// messages without receiving them: visible ones first, then in-flight,
+// then delayed ones.
+func (h *Handler) peekMessages(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	max, err := queryInt(r, "max")
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	n := defaultPeek
+	if max != nil {
+		n = *max
+	}
+	msgs, err := h.queues.Peek(r.Context(), name, n)
+	if err != nil {
+		field := "name"
+		if strings.Contains(err.Error(), "parameter max") {
+			field = "max"
+		}
+		h.writeError(w, fmt.Errorf("peek into %s: %w", name, err), field)
+		return
+	}
+	out := make([]PeekedMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = PeekedMessage{
+			MessageID: m.MessageID, Sequence: m.Sequence, State: m.State, ReceiveCount: m.ReceiveCount,
+			VisibleAt: apiTime(m.VisibleAt), FirstReceivedAt: apiTime(m.FirstReceiveAt),
+			Body: m.Body, Attributes: nativeAttributes(m.Attributes),
+		}
+		if m.SentTimestamp > 0 {
+			out[i].SentAt = apiTime(time.UnixMilli(m.SentTimestamp))
+		}
+		if m.DLQSourceArn != "" {
+			out[i].DeadLetterSourceQueue = m.DLQSourceArn
+			if src, ok := h.queueNameOf(m.DLQSourceArn); ok {
+				out[i].DeadLetterSourceQueue = src
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string][]PeekedMessage{"messages": out})
 }
 
 // receiveField names the query parameter an SQS receive message is about.

@@ -122,3 +122,14 @@ func (t *inflightTable) sweep(cutoff time.Time) {
 		}
 	}
 }
+
+// lookup returns a copy of what is known of a received message.
+func (t *inflightTable) lookup(qid string, seq uint64) (inflight, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.q[qid][seq]
+	if e == nil {
+		return inflight{}, false
+	}
+	return *e, true
+}
