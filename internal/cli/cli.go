@@ -62,6 +62,7 @@ over the environment, which wins over the file.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(stderr), newVersion(stdout), newBench(stdout))
 	root.AddCommand(newResourceCommands(stdout)...)
+	root.AddCommand(newApplyCmd(stdout, stderr))
 	root.AddCommand(newSink(stdout, stderr))
 	return root
 }
@@ -112,6 +113,10 @@ Durability modes:
 				return usageError{err}
 			}
 			cfg.Logger = log
+			topo, err := configTopology(configPath)
+			if err != nil {
+				return usageError{err}
+			}
 			if cfg.HTTPBreakerFailures == 0 {
 				cfg.HTTPBreakerFailures = -1 // the flag's 0 turns the breaker off
 			}
@@ -120,6 +125,13 @@ Durability modes:
 			s, err := server.Start(ctx, cfg)
 			if err != nil {
 				return err
+			}
+			if topo != nil {
+				if err := applyAtStart(ctx, s.URL(), topo, log); err != nil {
+					sctx, cancel := context.WithTimeout(context.Background(), shutdown)
+					defer cancel()
+					return errors.Join(fmt.Errorf("apply the topology of %s: %w", configPath, err), s.Shutdown(sctx))
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -135,7 +147,7 @@ Durability modes:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&configPath, "config", "", "YAML config file (keys are flag names)")
+	fl.StringVar(&configPath, "config", "", "YAML config file: keys are flag names, and topics/queues/functions sections (as for apply) are applied at start")
 	fl.StringVar(&cfg.Listen, "listen", "127.0.0.1:4566", "HTTP listen address (host:port)")
 	fl.StringVar(&cfg.PublicURL, "public-url", "", "base URL delivered messages link back to (SigningCertURL, UnsubscribeURL); default http://<listen address>")
 	fl.StringVar(&cfg.DataDir, "data-dir", "./abanico-data", "directory for the embedded engine's files")

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/abanico/abanico/internal/topology"
 )
 
 // EnvPrefix prefixes the environment variable of every flag:
@@ -20,7 +22,8 @@ func envName(flag string) string {
 
 // applyLayers sets every flag the command line left alone from, in order of
 // precedence, its environment variable and then the YAML config file (keys
-// are flag names). Flags given on the command line always win.
+// are flag names; the file's topology sections are left to
+// [configTopology]). Flags given on the command line always win.
 func applyLayers(fs *pflag.FlagSet, configPath string) error {
 	var file map[string]any
 	if configPath != "" {
@@ -32,7 +35,7 @@ func applyLayers(fs *pflag.FlagSet, configPath string) error {
 			return fmt.Errorf("parse config file %s: %w", configPath, err)
 		}
 		for k := range file {
-			if fs.Lookup(k) == nil {
+			if fs.Lookup(k) == nil && !topology.IsSection(k) {
 				return fmt.Errorf("config file %s: unknown setting %q", configPath, k)
 			}
 		}
