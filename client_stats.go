@@ -67,3 +67,60 @@ func (c *Client) SubscriptionAttempts(ctx context.Context, arn string) (*Subscri
 	}
 	return &st, nil
 }
+
+// Status is a server's state at a glance: its version, storage engine,
+// resource counts and busiest subscriptions.
+type Status struct {
+	Version string       `json:"version"`
+	Engine  EngineStatus `json:"engine"`
+	Counts  Counts       `json:"counts"`
+	// Busiest are the (at most 10) subscriptions with the most messages
+	// waiting, most first; only those with messages waiting or in flight.
+	Busiest []BusySubscription `json:"busiest"`
+}
+
+// EngineStatus describes a server's storage: Mode is embedded (NATS
+// JetStream in the server's process) or cluster (an external NATS server
+// or cluster); Durability is strict or relaxed; StartedAt is when the
+// server started (RFC 3339).
+type EngineStatus struct {
+	Mode       string `json:"mode"`
+	Durability string `json:"durability"`
+	Replicas   int    `json:"replicas"`
+	StartedAt  string `json:"startedAt,omitempty"`
+}
+
+// Counts are how many resources a server has.
+type Counts struct {
+	Topics        int `json:"topics"`
+	Subscriptions int `json:"subscriptions"`
+	Queues        int `json:"queues"`
+	Functions     int `json:"functions"`
+}
+
+// BusySubscription is a subscription's backlog. For http, https and
+// function subscriptions Backlog is how many messages its cursor has not
+// handed out and InFlight how many are being attempted; for queue
+// subscriptions they are the target queue's visible and in-flight
+// messages.
+type BusySubscription struct {
+	ARN      string `json:"arn"`
+	Topic    string `json:"topic"`
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+	Backlog  uint64 `json:"backlog"`
+	InFlight int    `json:"inFlight"`
+}
+
+// Status returns the server's status. It reads the backlog of every
+// subscription, so it is not meant for tight loops on large servers.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var st Status
+	if _, err := c.run(ctx, "status", &call{method: http.MethodGet, path: "/v1/status"}, &st); err != nil {
+		return nil, err
+	}
+	if st.Busiest == nil {
+		st.Busiest = []BusySubscription{}
+	}
+	return &st, nil
+}

@@ -411,6 +411,39 @@ func TestClient(t *testing.T) {
 		}
 	})
 
+	t.Run("status", func(t *testing.T) {
+		if _, err := c.CreateTopic(ctx, abanico.CreateTopicInput{Name: "status"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "status-q"}); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := c.Subscribe(ctx, "status", abanico.SubscribeInput{Protocol: abanico.ProtocolQueue, Endpoint: "status-q"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Publish(ctx, "status", abanico.TopicMessage{Message: "waiting"}); err != nil {
+			t.Fatal(err)
+		}
+		var st *abanico.Status
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if st, err = c.Status(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Busiest) > 0 {
+				break
+			}
+		}
+		if st.Version != "dev" || st.Engine.Mode != "embedded" || st.Engine.Durability != "strict" || st.Engine.Replicas != 1 ||
+			st.Counts.Topics < 1 || st.Counts.Queues < 1 || st.Counts.Subscriptions < 1 {
+			t.Fatalf("status %+v", st)
+		}
+		want := abanico.BusySubscription{ARN: sub.ARN, Topic: "status", Protocol: "queue", Endpoint: "status-q", Backlog: 1}
+		if len(st.Busiest) != 1 || st.Busiest[0] != want {
+			t.Fatalf("busiest %+v, want %+v", st.Busiest, want)
+		}
+	})
+
 	t.Run("openapi", func(t *testing.T) {
 		doc, err := c.OpenAPI(ctx)
 		if err != nil {

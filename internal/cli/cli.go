@@ -113,6 +113,7 @@ Durability modes:
 				return usageError{err}
 			}
 			cfg.Logger = log
+			cfg.Version = Version
 			topo, err := configTopology(configPath)
 			if err != nil {
 				return usageError{err}

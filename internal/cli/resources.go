@@ -64,6 +64,7 @@ func newResourceCommands(stdout io.Writer) []*cobra.Command {
 		newSubCmd(stdout),
 		newPublishCmd(stdout),
 		newFnCmd(stdout),
+		newStatusCmd(stdout),
 	}
 }
 
@@ -1001,6 +1002,48 @@ func newFnUpdate(g *globalOpts) *cobra.Command {
 		},
 	}
 	code.add(cmd)
+	return cmd
+}
+
+// ---- status ----
+
+func newStatusCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the server's version, engine, resource counts and busiest subscriptions",
+		Args:  exactArgs(0),
+	}
+	g := addGlobal(cmd, stdout)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		st, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (*abanico.Status, error) {
+			return c.Status(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return printJSON(g.stdout, st)
+		}
+		w := g.stdout
+		e := st.Engine
+		fmt.Fprintf(w, "abanico %s, engine %s (durability %s, replicas %d)", st.Version, e.Mode, e.Durability, e.Replicas)
+		if e.StartedAt != "" {
+			fmt.Fprintf(w, ", up since %s", e.StartedAt)
+		}
+		fmt.Fprintln(w)
+		k := st.Counts
+		fmt.Fprintf(w, "%d topics, %d subscriptions, %d queues, %d functions\n", k.Topics, k.Subscriptions, k.Queues, k.Functions)
+		if len(st.Busiest) == 0 {
+			fmt.Fprintln(w, "no subscription has messages waiting")
+			return nil
+		}
+		fmt.Fprintln(w)
+		t := newTable(w, "BACKLOG", "IN FLIGHT", "TOPIC", "PROTOCOL", "ENDPOINT", "ARN")
+		for _, b := range st.Busiest {
+			t.row(strconv.FormatUint(b.Backlog, 10), strconv.Itoa(b.InFlight), b.Topic, b.Protocol, b.Endpoint, b.ARN)
+		}
+		return t.flush()
+	}
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/abanico/abanico/internal/abanicotest"
 )
@@ -273,6 +274,41 @@ func TestResourceCommands(t *testing.T) {
 		cli(t, 1, nil, "fn", "update", "greeter", "--zip", script)
 		cli(t, 0, nil, "fn", "delete", "greeter")
 		cli(t, 3, nil, "fn", "get", "greeter")
+	})
+
+	t.Run("status", func(t *testing.T) {
+		cli(t, 0, nil, "topic", "create", "st")
+		cli(t, 0, nil, "queue", "create", "st-q")
+		cli(t, 0, nil, "sub", "add", "st", "--queue", "st-q")
+		cli(t, 0, nil, "publish", "st", "waiting")
+		var st struct {
+			Version string
+			Engine  struct{ Mode, Durability string }
+			Counts  struct{ Topics, Queues int }
+			Busiest []struct {
+				Endpoint string
+				Backlog  int
+			}
+		}
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			r := cli(t, 0, nil, "status", "--json")
+			if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+				t.Fatalf("status --json: %q: %v", r.stdout, err)
+			}
+			if len(st.Busiest) > 0 {
+				break
+			}
+		}
+		if st.Version != "dev" || st.Engine.Mode != "embedded" || st.Engine.Durability != "strict" || st.Counts.Topics == 0 ||
+			len(st.Busiest) == 0 || st.Busiest[0].Endpoint != "st-q" || st.Busiest[0].Backlog != 1 {
+			t.Fatalf("status: %+v", st)
+		}
+		r := cli(t, 0, nil, "status")
+		if !strings.HasPrefix(r.stdout, "abanico dev, engine embedded (durability strict, replicas 1)") ||
+			!strings.Contains(r.stdout, "BACKLOG") || !strings.Contains(r.stdout, "st-q") {
+			t.Fatalf("status: %q", r.stdout)
+		}
+		cli(t, 2, nil, "status", "extra")
 	})
 
 	t.Run("usage", func(t *testing.T) {

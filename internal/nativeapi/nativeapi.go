@@ -36,6 +36,7 @@ type Handler struct {
 	functions *function.Service
 	log       *slog.Logger
 	mux       *http.ServeMux
+	info      Info
 }
 
 // route is one operation of the API. The route table is the single source
@@ -52,6 +53,7 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 // routes lists every operation of the API.
 var routes = []route{
 	{"GET", "/v1/openapi.json", (*Handler).openAPI},
+	{"GET", "/v1/status", (*Handler).status},
 
 	{"POST", "/v1/topics", (*Handler).createTopic},
 	{"GET", "/v1/topics", (*Handler).listTopics},
@@ -94,8 +96,13 @@ var routes = []route{
 
 // New builds the handler over the engine services; it serves every route
 // of the route table and nothing else.
-func New(queues *queue.Service, topics *topic.Service, functions *function.Service, log *slog.Logger) *Handler {
+func New(queues *queue.Service, topics *topic.Service, functions *function.Service, log *slog.Logger, opts ...Option) *Handler {
 	h := &Handler{queues: queues, topics: topics, functions: functions, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		if o != nil {
+			o(h)
+		}
+	}
 	for _, rt := range routes {
 		handle := rt.handle
 		h.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) { handle(h, w, r) })

@@ -16,6 +16,7 @@ import (
 	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/abanicotest"
 	"github.com/abanico/abanico/internal/nativeapi"
+	"github.com/abanico/abanico/internal/server"
 )
 
 type client struct {
@@ -617,4 +618,75 @@ func TestPeek(t *testing.T) {
 	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/p/messages:peek?max=101", nil)
 	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/p/messages:peek?max=x", nil)
 	c.fails(404, "not_found", "", "GET", "/v1/queues/nope/messages:peek", nil)
+}
+
+func TestStatus(t *testing.T) {
+	srv := abanicotest.Start(t, abanicotest.Embedded, func(cfg *server.Config) {
+		cfg.Version = "1.2.3-test"
+		cfg.Durability = "relaxed"
+	})
+	c := &client{t: t, base: srv.URL()}
+
+	var st nativeapi.Status
+	c.must(200, "GET", "/v1/status", nil, &st)
+	if st.Version != "1.2.3-test" || st.Engine.Mode != "embedded" || st.Engine.Durability != "relaxed" || st.Engine.Replicas != 1 ||
+		st.Engine.StartedAt == "" || st.Counts != (nativeapi.Counts{}) || st.Busiest == nil || len(st.Busiest) != 0 {
+		t.Fatalf("empty server: %+v", st)
+	}
+
+	c.must(201, "POST", "/v1/topics", map[string]any{"name": "t"}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "busy"}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "idle"}, nil)
+	var busySub, fnSub nativeapi.Subscription
+	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "queue", "endpoint": "busy"}, &busySub)
+	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "queue", "endpoint": "idle", "filterPolicy": map[string]any{"never": []string{"x"}}}, nil)
+	// A function that takes its time: its subscription's messages stay in
+	// flight or waiting.
+	slow, err := abanico.BootstrapZip([]byte(strings.Replace(string(bootstrapScript("slow")), `echo "handling $id"`, "sleep 60", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.must(201, "POST", "/v1/functions", map[string]any{"name": "slow", "timeout": 120, "code": base64.StdEncoding.EncodeToString(slow)}, nil)
+	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "function", "endpoint": "slow"}, &fnSub)
+	for i := range 3 {
+		c.must(201, "POST", "/v1/topics/t/messages", map[string]any{"message": fmt.Sprint("m", i)}, nil)
+	}
+	// Fanout is asynchronous: wait until the queue holds the three copies,
+	// then take one in flight.
+	var q nativeapi.Queue
+	for deadline := time.Now().Add(20 * time.Second); q.Attributes["ApproximateNumberOfMessages"] != "3" && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		c.must(200, "GET", "/v1/queues/busy", nil, &q)
+	}
+	c.must(200, "GET", "/v1/queues/busy/messages?visibility=60", nil, nil)
+
+	var busy, fn *nativeapi.BusySubscription
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		st = nativeapi.Status{}
+		c.must(200, "GET", "/v1/status", nil, &st)
+		busy, fn = nil, nil
+		for i, b := range st.Busiest {
+			switch b.ARN {
+			case busySub.ARN:
+				busy = &st.Busiest[i]
+			case fnSub.ARN:
+				fn = &st.Busiest[i]
+			}
+		}
+		if busy != nil && fn != nil && busy.InFlight == 1 {
+			break
+		}
+	}
+	if st.Counts != (nativeapi.Counts{Topics: 1, Subscriptions: 3, Queues: 2, Functions: 1}) || len(st.Busiest) != 2 {
+		t.Fatalf("status: %+v", st)
+	}
+	if busy == nil || *busy != (nativeapi.BusySubscription{ARN: busySub.ARN, Topic: "t", Protocol: "queue", Endpoint: "busy", Backlog: 2, InFlight: 1}) {
+		t.Fatalf("queue subscription: %+v in %+v", busy, st.Busiest)
+	}
+	if fn == nil || fn.Protocol != "function" || fn.Endpoint != "slow" || fn.Backlog+uint64(fn.InFlight) != 3 {
+		t.Fatalf("function subscription: %+v in %+v", fn, st.Busiest)
+	}
+	if st.Busiest[0].Backlog < st.Busiest[1].Backlog {
+		t.Fatalf("not sorted by backlog: %+v", st.Busiest)
+	}
 }

@@ -94,7 +94,25 @@ func schemas() obj {
 			"message": str(),
 			"field":   obj{"type": "string", "description": "the request field at fault, when known"},
 		}),
-		"ErrorResponse":     object([]string{"error"}, obj{"error": ref("Error")}),
+		"ErrorResponse": object([]string{"error"}, obj{"error": ref("Error")}),
+		"Status": object(nil, obj{
+			"version": str(),
+			"engine": object(nil, obj{
+				"mode":       obj{"type": "string", "enum": []string{"embedded", "cluster"}},
+				"durability": obj{"type": "string", "enum": []string{"strict", "relaxed"}},
+				"replicas":   integer(),
+				"startedAt":  obj{"type": "string", "format": "date-time"},
+			}),
+			"counts": object(nil, obj{"topics": integer(), "subscriptions": integer(), "queues": integer(), "functions": integer()}),
+			"busiest": obj{"type": "array", "description": "the (at most 10) subscriptions with the most messages waiting, most first; " +
+				"only those with messages waiting or in flight", "items": object(nil, obj{
+				"arn": str(), "topic": str(),
+				"protocol": obj{"type": "string", "enum": []string{"queue", "http", "https", "function"}},
+				"endpoint": str(),
+				"backlog":  obj{"type": "integer", "description": "endpoint subscriptions: messages not yet handed out; queue subscriptions: the queue's visible messages"},
+				"inFlight": obj{"type": "integer", "description": "endpoint subscriptions: messages being attempted; queue subscriptions: the queue's in-flight messages"},
+			})},
+		}),
 		"MessageAttribute":  attr,
 		"MessageAttributes": mapOf(ref("MessageAttribute")),
 		"StringMap":         mapOf(str()),
@@ -211,6 +229,10 @@ func paths() obj {
 	return obj{
 		"/v1/openapi.json": obj{
 			"get": op("getOpenAPI", "This document", nil, nil, jsonResponse("the OpenAPI document", obj{"type": "object"}), "200"),
+		},
+		"/v1/status": obj{
+			"get": op("getStatus", "Version, engine, resource counts and the busiest subscriptions", nil, nil,
+				jsonResponse("the status", ref("Status")), "200"),
 		},
 		"/v1/topics": obj{
 			"post": op("createTopic", "Create a topic (or return the same one)", nil, jsonBody(ref("CreateTopicRequest")),

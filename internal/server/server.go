@@ -32,7 +32,9 @@ import (
 
 // Config is everything a server needs.
 type Config struct {
-	Listen string
+	// Version is the server's version, shown by GET /v1/status.
+	Version string
+	Listen  string
 	// PublicURL is the base URL that delivered messages link back to
 	// (SigningCertURL, UnsubscribeURL, SubscribeURL). Default: http:// plus
 	// the listen address (localhost for a wildcard host).
@@ -117,6 +119,9 @@ func (c *Config) Defaults() {
 	if c.Durability == "" {
 		c.Durability = string(engine.Strict)
 	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -165,6 +170,7 @@ type Server struct {
 	http      *http.Server
 	ln        net.Listener
 	done      chan error
+	started   time.Time
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -178,7 +184,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	d, _ := engine.ParseDurability(cfg.Durability)
-	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1), started: time.Now()}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -265,7 +271,13 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
-	mux.Handle("/v1/", nativeapi.New(s.queues, s.topics, s.functions, s.log))
+	mode := "cluster"
+	if s.eng.Embedded() {
+		mode = "embedded"
+	}
+	mux.Handle("/v1/", nativeapi.New(s.queues, s.topics, s.functions, s.log, nativeapi.WithInfo(nativeapi.Info{
+		Version: s.cfg.Version, Mode: mode, Durability: string(s.eng.Durability()), Replicas: s.eng.Replicas(), StartedAt: s.started,
+	})))
 	lambdaAPI := lambdaapi.New(s.functions, strings.TrimRight(s.cfg.PublicURL, "/"), s.log)
 	sns := snsapi.New(s.topics, s.log)
 	cert := snsapi.CertHandler(s.topics)

@@ -1,0 +1,195 @@
+package nativeapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/abanico/abanico/internal/topic"
+)
+
+// Info describes the server the handler runs in, for GET /v1/status.
+type Info struct {
+	Version string
+	// Mode is "embedded" (nats-server in-process) or "cluster" (an
+	// external NATS server or cluster).
+	Mode string
+	// Durability is "strict" or "relaxed".
+	Durability string
+	Replicas   int
+	StartedAt  time.Time
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithInfo sets what GET /v1/status tells of the server.
+func WithInfo(info Info) Option { return func(h *Handler) { h.info = info } }
+
+// Status is the server's state at a glance.
+type Status struct {
+	Version string       `json:"version"`
+	Engine  EngineStatus `json:"engine"`
+	Counts  Counts       `json:"counts"`
+	// Busiest are the subscriptions with the most messages waiting, most
+	// first (at most 10; only those with messages waiting or in flight).
+	Busiest []BusySubscription `json:"busiest"`
+}
+
+// EngineStatus describes the storage engine.
+type EngineStatus struct {
+	Mode       string `json:"mode"`
+	Durability string `json:"durability"`
+	Replicas   int    `json:"replicas"`
+	StartedAt  string `json:"startedAt,omitempty"`
+}
+
+// Counts are how many resources exist.
+type Counts struct {
+	Topics        int `json:"topics"`
+	Subscriptions int `json:"subscriptions"`
+	Queues        int `json:"queues"`
+	Functions     int `json:"functions"`
+}
+
+// BusySubscription is a subscription's backlog: for http, https and
+// function subscriptions the messages its cursor has not handed out and
+// those being attempted; for queue subscriptions the target queue's
+// visible and in-flight messages.
+type BusySubscription struct {
+	ARN      string `json:"arn"`
+	Topic    string `json:"topic"`
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+	Backlog  uint64 `json:"backlog"`
+	InFlight int    `json:"inFlight"`
+}
+
+// maxBusiest is how many subscriptions the status lists.
+const maxBusiest = 10
+
+// statusConcurrency bounds the backlog lookups a status runs at once.
+const statusConcurrency = 8
+
+// status answers GET /v1/status: version, engine, counts and the busiest
+// subscriptions. It reads every subscription's backlog, so it costs one
+// lookup per endpoint subscription and per subscribed queue.
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
+	subs := h.topics.ListSubscriptions()
+	st := Status{
+		Version: h.info.Version,
+		Engine:  EngineStatus{Mode: h.info.Mode, Durability: h.info.Durability, Replicas: h.info.Replicas, StartedAt: apiTime(h.info.StartedAt)},
+		Counts: Counts{
+			Topics: len(h.topics.ListTopics()), Subscriptions: len(subs),
+			Queues: len(h.queues.List("")), Functions: len(h.functions.List()),
+		},
+	}
+	busy, err := h.backlogs(r.Context(), subs)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	sort.Slice(busy, func(i, j int) bool {
+		a, b := busy[i], busy[j]
+		if a.Backlog != b.Backlog {
+			return a.Backlog > b.Backlog
+		}
+		if a.InFlight != b.InFlight {
+			return a.InFlight > b.InFlight
+		}
+		return a.ARN < b.ARN
+	})
+	if len(busy) > maxBusiest {
+		busy = busy[:maxBusiest]
+	}
+	st.Busiest = busy
+	writeJSON(w, http.StatusOK, st)
+}
+
+// backlogs reads the backlog of every subscription and returns those with
+// messages waiting or in flight. Subscriptions deleted meanwhile, and
+// queue subscriptions whose queue is missing or of another account, are
+// left out.
+func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]BusySubscription, error) {
+	type queueLoad struct {
+		once              sync.Once
+		visible, inFlight int
+		err               error
+	}
+	var (
+		mu      sync.Mutex
+		out     = []BusySubscription{}
+		firstEr error
+		queues  = map[string]*queueLoad{}
+		qmu     sync.Mutex
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, statusConcurrency)
+	)
+	// queueBacklog reads a queue's counts once per status.
+	queueBacklog := func(name string) *queueLoad {
+		qmu.Lock()
+		l, ok := queues[name]
+		if !ok {
+			l = &queueLoad{}
+			queues[name] = l
+		}
+		qmu.Unlock()
+		l.once.Do(func() {
+			attrs, err := h.queues.GetAttributes(ctx, name, []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"})
+			if err != nil && !isNotFound(err) {
+				l.err = fmt.Errorf("backlog of queue %s: %w", name, err)
+			}
+			l.visible, _ = strconv.Atoi(attrs["ApproximateNumberOfMessages"])
+			l.inFlight, _ = strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
+		})
+		return l
+	}
+	for _, sub := range subs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			protocol, endpoint := h.nativeEndpoint(sub.Protocol, sub.Endpoint)
+			b := BusySubscription{ARN: h.topics.SubscriptionArn(sub), Topic: sub.TopicName, Protocol: protocol, Endpoint: endpoint}
+			var err error
+			if sub.Protocol == "sqs" {
+				name, ok := h.queueNameOf(sub.Endpoint)
+				if !ok {
+					return
+				}
+				l := queueBacklog(name)
+				b.Backlog, b.InFlight, err = uint64(l.visible), l.inFlight, l.err
+			} else {
+				var es *topic.SubscriptionStats
+				if es, err = h.topics.EndpointStats(ctx, b.ARN); err == nil {
+					b.Backlog, b.InFlight = es.Backlog, es.InFlight
+				} else if isNotFound(err) {
+					return
+				} else {
+					err = fmt.Errorf("backlog of subscription %s: %w", b.ARN, err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstEr == nil {
+					firstEr = err
+				}
+				return
+			}
+			if b.Backlog > 0 || b.InFlight > 0 {
+				out = append(out, b)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstEr != nil {
+		return nil, firstEr
+	}
+	return out, nil
+}
