@@ -40,7 +40,7 @@ errors. Credentials come from the usual AWS sources (test/test when none).
 
   abanico bench sqs --endpoint http://127.0.0.1:4566 --queues 1 --senders 4 \
       --receivers 4 --size 1KiB --batch 10 --duration 30s`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := bench.ParseSize(size)
 			if err != nil {
@@ -78,7 +78,7 @@ func newBenchQueues(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sqs-queues",
 		Short: "Measure queue creation: create --count queues with --concurrency parallel calls",
-		Args:  cobra.NoArgs,
+		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -110,7 +110,7 @@ subscriptions (raw delivery), publishes for --duration (Publish, or
 PublishBatch with --batch > 1), drains every queue with its own receivers,
 and prints the publish rate, the delivery rate (messages x subscriptions),
 end-to-end latency p50/p99 and errors.`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := bench.ParseSize(size)
 			if err != nil {
@@ -157,7 +157,7 @@ delivery rate (notifications received by all endpoints), delivery latency
 p50/p99 from publish to receipt, and errors.
 
   abanico bench http --endpoint http://127.0.0.1:4566 --subs 10 --publishers 4`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := bench.ParseSize(size)
 			if err != nil {
@@ -193,7 +193,7 @@ invocation, invokes it with --callers parallel RequestResponse calls for
 and times their delivery. Removes what it created.
 
   abanico bench lambda --zip function.zip --callers 4 --duration 10s --messages 5000`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.ZipFile == "" {
 				return usageError{errors.New("--zip is required")}

@@ -56,6 +56,8 @@ or by a key of the same name in the YAML file given with --config. Flags win
 over the environment, which wins over the file.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -71,7 +73,7 @@ func newVersion(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  exactArgs(0),
 		Run: func(cmd *cobra.Command, args []string) {
 			fmt.Fprintln(stdout, "abanico", Version)
 		},
@@ -103,7 +105,7 @@ Durability modes:
   relaxed  acknowledged writes reach the OS before the answer and are fsynced
            every second: a process crash loses nothing, an OS crash or power
            loss can lose the last second.`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyLayers(cmd.Flags(), configPath); err != nil {
 				return usageError{err}
