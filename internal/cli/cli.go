@@ -120,6 +120,7 @@ Durability modes:
 			if err != nil {
 				return usageError{err}
 			}
+			cfg.HoldReady = topo != nil // ready once the topology is applied
 			if cfg.HTTPBreakerFailures == 0 {
 				cfg.HTTPBreakerFailures = -1 // the flag's 0 turns the breaker off
 			}
@@ -135,6 +136,7 @@ Durability modes:
 					defer cancel()
 					return errors.Join(fmt.Errorf("apply the topology of %s: %w", configPath, err), s.Shutdown(sctx))
 				}
+				s.MarkReady()
 			}
 			select {
 			case <-ctx.Done():

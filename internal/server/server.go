@@ -15,6 +15,7 @@ import (
 	"net/http/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/abanico/abanico/internal/delivery"
@@ -34,6 +35,10 @@ import (
 type Config struct {
 	// Version is the server's version, shown by GET /v1/status.
 	Version string
+	// HoldReady keeps /ready answering 503 ("starting") after Start until
+	// [Server.MarkReady] is called, for work that must finish before the
+	// server takes traffic (such as applying a topology file).
+	HoldReady bool
 	Listen  string
 	// PublicURL is the base URL that delivered messages link back to
 	// (SigningCertURL, UnsubscribeURL, SubscribeURL). Default: http:// plus
@@ -171,6 +176,8 @@ type Server struct {
 	ln        net.Listener
 	done      chan error
 	started   time.Time
+	// starting is true while readiness is held (Config.HoldReady).
+	starting atomic.Bool
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -185,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	d, _ := engine.ParseDurability(cfg.Durability)
 	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan error, 1), started: time.Now()}
+	s.starting.Store(cfg.HoldReady)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -316,8 +324,16 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}`))
 }
 
+// MarkReady ends the hold on readiness that Config.HoldReady starts.
+func (s *Server) MarkReady() { s.starting.Store(false) }
+
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if s.starting.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"starting"}`))
+		return
+	}
 	if err := s.eng.Healthy(r.Context()); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = fmt.Fprintf(w, `{"status":"unavailable","error":%q}`, err.Error())
