@@ -39,7 +39,7 @@ type Config struct {
 	// [Server.MarkReady] is called, for work that must finish before the
 	// server takes traffic (such as applying a topology file).
 	HoldReady bool
-	Listen  string
+	Listen    string
 	// PublicURL is the base URL that delivered messages link back to
 	// (SigningCertURL, UnsubscribeURL, SubscribeURL). Default: http:// plus
 	// the listen address (localhost for a wildcard host).
