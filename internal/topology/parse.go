@@ -102,11 +102,17 @@ func Parse(name string, data []byte, opts ParseOptions) (*File, error) {
 		p.root(doc.Content[0])
 	}
 	p.check()
+	if n := len(p.errs); n > maxProblems {
+		p.errs = append(p.errs[:maxProblems], &Error{File: name, Message: fmt.Sprintf("and %d more problems", n-maxProblems)})
+	}
 	if len(p.errs) > 0 {
 		return nil, p.errs
 	}
 	return p.file, nil
 }
+
+// maxProblems is how many problems Parse reports at most.
+const maxProblems = 50
 
 // yamlErrorPos extracts "line N" from a YAML syntax error.
 func yamlErrorPos(err error) Pos {

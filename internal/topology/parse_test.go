@@ -190,3 +190,12 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBoundsProblems(t *testing.T) {
+	in := "queues: [" + strings.Repeat("{name: q},", 200) + "]"
+	_, err := Parse("f.yaml", []byte(in), ParseOptions{})
+	var es Errors
+	if !errors.As(err, &es) || len(es) != maxProblems+1 || es[maxProblems].Message != "and 149 more problems" {
+		t.Fatalf("got %d problems, last %v", len(es), es[len(es)-1])
+	}
+}
