@@ -284,19 +284,144 @@ func (c *Client) ChangeVisibility(ctx context.Context, queue, receiptHandle stri
 	return err
 }
 
+// RedriveInput describes a redrive. Destination is the queue to move the
+// messages to, "" for back to the queues they came from.
+// MaxMessagesPerSecond, 1 to 500, bounds the pace of the move; 0 moves
+// them as fast as the server can.
+type RedriveInput struct {
+	Destination          string `json:"destination,omitempty"`
+	MaxMessagesPerSecond int    `json:"maxMessagesPerSecond,omitempty"`
+}
+
+// Statuses of a [RedriveTask].
+const (
+	RedriveRunning    = "RUNNING"
+	RedriveCompleted  = "COMPLETED"
+	RedriveCancelling = "CANCELLING"
+	RedriveCancelled  = "CANCELLED"
+	RedriveFailed     = "FAILED"
+)
+
+// RedriveTask is a move of a dead-letter queue's messages, as the server
+// shows it (SQS's message move tasks). Status is RUNNING, COMPLETED,
+// CANCELLING, CANCELLED or FAILED; FailureReason says why a task failed.
+// Destination is the queue the messages go to ("" for back to their
+// source queues) and MaxMessagesPerSecond its pace (0: unbounded).
+// MessagesToMove is how many messages the queue held when
+// the task started and MovedMessages how many it has moved so far (more
+// than MessagesToMove when messages arrived meanwhile). StartedAt is RFC
+// 3339 with milliseconds, in UTC. In a listing, TaskHandle is given for
+// running tasks only, as SQS does; [Client.RedriveTask] always gives it.
+type RedriveTask struct {
+	TaskHandle           string `json:"taskHandle,omitempty"`
+	Status               string `json:"status"`
+	Destination          string `json:"destination,omitempty"`
+	MaxMessagesPerSecond int    `json:"maxMessagesPerSecond,omitempty"`
+	MovedMessages        int64  `json:"movedMessages"`
+	MessagesToMove       int64  `json:"messagesToMove"`
+	FailureReason        string `json:"failureReason,omitempty"`
+	StartedAt            string `json:"startedAt"`
+}
+
+// Done reports whether the task has ended: completed, cancelled or failed.
+func (t *RedriveTask) Done() bool {
+	return t.Status == RedriveCompleted || t.Status == RedriveCancelled || t.Status == RedriveFailed
+}
+
 // Redrive starts moving the messages of a dead-letter queue to the queue
 // named destination, or back to their source queues when destination is
 // "", and returns the move task's handle. The move runs in the background:
-// success means it started, not that it finished.
+// success means it started, not that it finished (see
+// [Client.WaitRedrive]). A queue that is no queue's dead-letter queue, or
+// that has a move running, is an invalid_parameter error.
 func (c *Client) Redrive(ctx context.Context, queue, destination string) (string, error) {
-	body := struct {
-		Destination string `json:"destination,omitempty"`
-	}{destination}
+	return c.StartRedrive(ctx, queue, RedriveInput{Destination: destination})
+}
+
+// StartRedrive is [Client.Redrive] with every option of a redrive.
+func (c *Client) StartRedrive(ctx context.Context, queue string, in RedriveInput) (string, error) {
 	var out struct {
 		TaskHandle string `json:"taskHandle"`
 	}
-	if _, err := c.run(ctx, fmt.Sprintf("redrive queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/redrive"), body: body}, &out); err != nil {
+	if _, err := c.run(ctx, fmt.Sprintf("redrive queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/redrive"), body: in}, &out); err != nil {
 		return "", err
 	}
 	return out.TaskHandle, nil
+}
+
+// RedriveTasks returns the most recent (at most 10) redrive tasks of a
+// dead-letter queue, newest first, never nil on success. Tasks live in
+// the memory of the server that runs them: a restart forgets them.
+func (c *Client) RedriveTasks(ctx context.Context, queue string) ([]RedriveTask, error) {
+	var out struct {
+		Tasks []RedriveTask `json:"tasks"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("redrive tasks of queue %q", queue), &call{method: http.MethodGet, path: pathOf("/v1/queues/", queue, "/redrive")}, &out); err != nil {
+		return nil, err
+	}
+	if out.Tasks == nil {
+		out.Tasks = []RedriveTask{}
+	}
+	return out.Tasks, nil
+}
+
+// RedriveTask returns the redrive task of a queue with the given handle,
+// whatever its status; an unknown handle is a not_found error.
+func (c *Client) RedriveTask(ctx context.Context, queue, handle string) (*RedriveTask, error) {
+	var t RedriveTask
+	if _, err := c.run(ctx, fmt.Sprintf("redrive task of queue %q", queue), &call{method: http.MethodGet, path: pathOf("/v1/queues/", queue, "/redrive/", handle)}, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// CancelRedrive cancels a running redrive task and returns how many
+// messages it had moved. The messages not moved yet stay in the
+// dead-letter queue. Cancelling a task that has ended is an
+// invalid_parameter error; an unknown handle a not_found error.
+func (c *Client) CancelRedrive(ctx context.Context, queue, handle string) (int64, error) {
+	var out struct {
+		MovedMessages int64 `json:"movedMessages"`
+	}
+	if _, err := c.run(ctx, fmt.Sprintf("cancel redrive of queue %q", queue), &call{method: http.MethodDelete, path: pathOf("/v1/queues/", queue, "/redrive/", handle)}, &out); err != nil {
+		return 0, err
+	}
+	return out.MovedMessages, nil
+}
+
+// WaitRedrive polls a redrive task every interval (a second when 0 or
+// less) until it ends, and returns it as it ended. progress, when not
+// nil, is called with the task each time it is seen still running, the
+// first time at once. A task that ends failed or cancelled is returned
+// without error: see its Status. When ctx ends first, WaitRedrive returns
+// the task as last seen (nil if never) with ctx's error; the task goes on
+// on the server.
+func (c *Client) WaitRedrive(ctx context.Context, queue, handle string, interval time.Duration, progress func(*RedriveTask)) (*RedriveTask, error) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var last *RedriveTask
+	for {
+		t, err := c.RedriveTask(ctx, queue, handle)
+		if err != nil {
+			if ctx.Err() != nil {
+				return last, ctx.Err()
+			}
+			return last, err
+		}
+		last = t
+		if t.Done() {
+			return t, nil
+		}
+		if progress != nil {
+			progress(t)
+		}
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-tick.C:
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -297,6 +298,96 @@ func TestClient(t *testing.T) {
 		}
 		if _, err := c.GetQueue(ctx, "jobs"); !abanico.IsNotFound(err) {
 			t.Fatalf("get deleted queue: %v", err)
+		}
+	})
+
+	t.Run("redrive", func(t *testing.T) {
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "rd-dlq"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateQueue(ctx, abanico.CreateQueueInput{Name: "rd", DeadLetterQueue: &abanico.DeadLetter{Name: "rd-dlq", MaxReceiveCount: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		fill := func(n int) {
+			t.Helper()
+			for i := 0; i < n; i += 10 {
+				var batch []abanico.QueueMessage
+				for j := i; j < min(i+10, n); j++ {
+					batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint("dead ", j)})
+				}
+				if _, err := c.SendMessageBatch(ctx, "rd-dlq", batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		// A paced move, waited for: progress is reported while it runs.
+		fill(200)
+		handle, err := c.StartRedrive(ctx, "rd-dlq", abanico.RedriveInput{Destination: "rd", MaxMessagesPerSecond: 200})
+		if err != nil || handle == "" {
+			t.Fatalf("start: %q, %v", handle, err)
+		}
+		var seen []int64
+		task, err := c.WaitRedrive(ctx, "rd-dlq", handle, 100*time.Millisecond, func(t *abanico.RedriveTask) { seen = append(seen, t.MovedMessages) })
+		if err != nil || task.Status != abanico.RedriveCompleted || task.MovedMessages != 200 || task.MessagesToMove != 200 ||
+			task.TaskHandle != handle || task.Destination != "rd" || task.MaxMessagesPerSecond != 200 || !task.Done() {
+			t.Fatalf("waited: %+v, %v", task, err)
+		}
+		if len(seen) < 3 || seen[0] >= 200 || seen[len(seen)-1] > 200 {
+			t.Fatalf("progress %v", seen)
+		}
+		for i := 1; i < len(seen); i++ {
+			if seen[i] < seen[i-1] {
+				t.Fatalf("progress went back: %v", seen)
+			}
+		}
+		if q, err := c.GetQueue(ctx, "rd"); err != nil || q.Attributes["ApproximateNumberOfMessages"] != "200" {
+			t.Fatalf("destination after the move: %+v, %v", q, err)
+		}
+		tasks, err := c.RedriveTasks(ctx, "rd-dlq")
+		if err != nil || len(tasks) != 1 || tasks[0].Status != abanico.RedriveCompleted || tasks[0].TaskHandle != "" || tasks[0].MovedMessages != 200 {
+			t.Fatalf("tasks: %+v, %v", tasks, err)
+		}
+		if got, err := c.RedriveTask(ctx, "rd-dlq", handle); err != nil || got.TaskHandle != handle || got.Status != abanico.RedriveCompleted {
+			t.Fatalf("task: %+v, %v", got, err)
+		}
+		_, err = c.CancelRedrive(ctx, "rd-dlq", handle)
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "taskHandle" {
+			t.Fatalf("cancel of a completed task: %+v", e)
+		}
+
+		// Cancelled while running: the rest stays in the dead-letter queue.
+		fill(100)
+		handle, err = c.StartRedrive(ctx, "rd-dlq", abanico.RedriveInput{Destination: "rd", MaxMessagesPerSecond: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Waiting ends with the context; the task goes on.
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		task, err = c.WaitRedrive(wctx, "rd-dlq", handle, 50*time.Millisecond, nil)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || task == nil || task.Status != abanico.RedriveRunning {
+			t.Fatalf("wait cut short: %+v, %v", task, err)
+		}
+		if _, err := c.CancelRedrive(ctx, "rd-dlq", handle); err != nil {
+			t.Fatal(err)
+		}
+		if task, err = c.WaitRedrive(ctx, "rd-dlq", handle, 50*time.Millisecond, nil); err != nil || task.Status != abanico.RedriveCancelled || task.MovedMessages >= 100 {
+			t.Fatalf("cancelled: %+v, %v", task, err)
+		}
+		if q, err := c.GetQueue(ctx, "rd-dlq"); err != nil || q.Attributes["ApproximateNumberOfMessages"] != fmt.Sprint(100-task.MovedMessages) {
+			t.Fatalf("dead-letter queue after the cancel (moved %d): %+v, %v", task.MovedMessages, q, err)
+		}
+
+		if _, err := c.RedriveTask(ctx, "rd-dlq", "no-such-task"); !abanico.IsNotFound(err) {
+			t.Fatalf("unknown task: %v", err)
+		}
+		if _, err := c.RedriveTasks(ctx, "missing"); !abanico.IsNotFound(err) {
+			t.Fatalf("tasks of a missing queue: %v", err)
+		}
+		_, err = c.Redrive(ctx, "rd", "")
+		if e := apiError(t, err); e.Code != abanico.CodeInvalidParameter || e.Field != "name" {
+			t.Fatalf("redrive of a queue that is no dead-letter queue: %+v", e)
 		}
 	})
 

@@ -1,16 +1,21 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/abanicotest"
 )
 
@@ -68,7 +73,7 @@ func TestBinary(t *testing.T) {
 		if r.code != want {
 			t.Fatalf("abanico %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
 		}
-		if want != 0 && !strings.HasPrefix(r.stderr, "abanico: ") {
+		if want != 0 && !strings.HasPrefix(lastLine(r.stderr), "abanico: ") {
 			t.Fatalf("abanico %s: stderr %q", strings.Join(args, " "), r.stderr)
 		}
 		return r
@@ -192,15 +197,16 @@ func TestBinary(t *testing.T) {
 			runJSON(t, &peek, "", "queue", "peek", "work-dlq")
 			return len(peek.Messages) == 2
 		})
+		// The redrive waits for the move, so the messages are back when it
+		// returns.
 		r = run(t, 0, "", "queue", "redrive", "work-dlq")
-		if !strings.Contains(r.stdout, "redrive of work-dlq started") {
+		if strings.TrimSpace(r.stdout) != "redrive of work-dlq completed: moved 2/2 messages back to their source queues" {
 			t.Fatalf("queue redrive: %q", r.stdout)
 		}
-		until(t, "redriven messages", func() bool {
-			peek.Messages = nil
-			runJSON(t, &peek, "", "queue", "peek", "work")
-			return len(peek.Messages) == 2
-		})
+		peek.Messages = nil
+		if runJSON(t, &peek, "", "queue", "peek", "work"); len(peek.Messages) != 2 {
+			t.Fatalf("redriven messages: %+v", peek)
+		}
 		r = run(t, 0, "", "queue", "receive", "work", "--max", "10", "--wait", "1", "--delete")
 		if !strings.HasPrefix(r.stdout, "MESSAGE ID") || !strings.Contains(r.stdout, "one") && !strings.Contains(r.stdout, "two") {
 			t.Fatalf("queue receive: %q", r.stdout)
@@ -218,11 +224,94 @@ func TestBinary(t *testing.T) {
 		run(t, 1, "", "queue", "receive", "work", "--max", "11")
 		run(t, 2, "", "queue", "receive", "work", "--max", "many")
 		run(t, 2, "", "queue", "peek", "work", "--max", "1000")
+		run(t, 2, "", "queue", "redrive", "work-dlq", "--rate", "1000")
 		run(t, 0, "", "queue", "delete", "work")
 		run(t, 3, "", "queue", "delete", "work")
 		run(t, 3, "", "queue", "get", "work")
 		run(t, 3, "", "queue", "send", "work", "x")
 		run(t, 3, "", "queue", "peek", "work")
+	})
+
+	t.Run("redrive progress", func(t *testing.T) {
+		c := abanico.NewClient(srv.URL())
+		ctx := context.Background()
+		run(t, 0, "", "queue", "create", "slow-dlq")
+		run(t, 0, "", "queue", "create", "slow", "--dlq", "slow-dlq")
+		fill := func(n int) {
+			t.Helper()
+			for i := 0; i < n; i += 10 {
+				var batch []abanico.QueueMessage
+				for j := i; j < min(i+10, n); j++ {
+					batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint("slow ", j)})
+				}
+				if _, err := c.SendMessageBatch(ctx, "slow-dlq", batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		// About 2.5 s of moving: a progress line a second on stderr, the
+		// end on stdout.
+		fill(1000)
+		r := run(t, 0, "", "queue", "redrive", "slow-dlq", "--to", "slow", "--rate", "400")
+		if strings.TrimSpace(r.stdout) != "redrive of slow-dlq completed: moved 1000/1000 messages to slow" {
+			t.Fatalf("redrive: %q", r.stdout)
+		}
+		lines := regexp.MustCompile(`(?m)^moved (\d+)/1000 messages$`).FindAllStringSubmatch(r.stderr, -1)
+		if len(lines) < 2 || lines[0][1] == lines[len(lines)-1][1] {
+			t.Fatalf("progress: %q", r.stderr)
+		}
+
+		// A failed move exits with 1: messages sent straight to a
+		// dead-letter queue have no source queue to go back to.
+		fill(1)
+		r = run(t, 1, "", "queue", "redrive", "slow-dlq", "--json")
+		var task abanico.RedriveTask
+		if err := json.Unmarshal([]byte(r.stdout), &task); err != nil || task.Status != abanico.RedriveFailed || task.FailureReason == "" {
+			t.Fatalf("failed redrive --json: %q, %v", r.stdout, err)
+		}
+
+		// Ctrl-C stops the waiting, not the move.
+		fill(99)
+		cmd := exec.Command(bin, "queue", "redrive", "slow-dlq", "--to", "slow", "--rate", "10")
+		cmd.Env = append(os.Environ(), "ABANICO_ENDPOINT="+srv.URL())
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stderr)
+		var errText strings.Builder
+		for sc.Scan() {
+			errText.WriteString(sc.Text() + "\n")
+			if strings.HasPrefix(sc.Text(), "moved ") {
+				break
+			}
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		for sc.Scan() {
+			errText.WriteString(sc.Text() + "\n")
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("interrupted redrive: %v\nstdout: %s\nstderr: %s", err, out.String(), errText.String())
+		}
+		if !strings.Contains(errText.String(), "stopped waiting: the redrive of slow-dlq goes on on the server") ||
+			!strings.HasPrefix(out.String(), "redrive of slow-dlq running: moved ") {
+			t.Fatalf("interrupted redrive:\nstdout: %s\nstderr: %s", out.String(), errText.String())
+		}
+		tasks, err := c.RedriveTasks(ctx, "slow-dlq")
+		if err != nil || len(tasks) == 0 || tasks[0].Status != abanico.RedriveRunning {
+			t.Fatalf("task after the interrupt: %+v, %v", tasks, err)
+		}
+		if _, err := c.CancelRedrive(ctx, "slow-dlq", tasks[0].TaskHandle); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("fanout", func(t *testing.T) {
@@ -409,4 +498,10 @@ func TestBinary(t *testing.T) {
 		run(t, 3, "", "fn", "get", "greeter")
 		run(t, 3, "", "fn", "delete", "greeter")
 	})
+}
+
+// lastLine is the last line of s (progress lines come before an error).
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }

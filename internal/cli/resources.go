@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -426,28 +427,108 @@ attributes.`,
 	return cmd
 }
 
+// redrivePoll is how often a redrive that is waited for shows its
+// progress.
+var redrivePoll = time.Second
+
 func newQueueRedrive(g *globalOpts) *cobra.Command {
-	var to string
+	var (
+		to     string
+		rate   int
+		noWait bool
+	)
 	cmd := &cobra.Command{
 		Use:   "redrive DLQ",
 		Short: "Move the messages of a dead-letter queue back to their source queues (or --to a queue)",
-		Args:  exactArgs(1),
+		Long: `Move the messages of a dead-letter queue back to the queues they came from,
+or --to one queue, and wait until the move ends: its progress is printed on
+stderr about every second ("moved 120/500 messages"), then a summary on
+stdout (with --json, the task as the API shows it). A move that fails or is
+cancelled exits with 1. Ctrl-C stops the waiting, not the move: it goes on
+on the server. With --no-wait the task handle is printed at once.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("rate") && (rate < 1 || rate > 500) {
+				return usagef("--rate must be between 1 and 500")
+			}
+			dlq := args[0]
 			h, err := apiCall(cmd, g, func(ctx context.Context, c *abanico.Client) (string, error) {
-				return c.Redrive(ctx, args[0], to)
+				return c.StartRedrive(ctx, dlq, abanico.RedriveInput{Destination: to, MaxMessagesPerSecond: rate})
 			})
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, map[string]string{"taskHandle": h})
+			if noWait {
+				if g.json {
+					return printJSON(g.stdout, map[string]string{"taskHandle": h})
+				}
+				fmt.Fprintf(g.stdout, "redrive of %s started (task %s)\n", dlq, h)
+				return nil
 			}
-			fmt.Fprintf(g.stdout, "redrive of %s started (task %s)\n", args[0], h)
-			return nil
+			return g.waitRedrive(cmd, dlq, h)
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "destination queue (default: each message's source queue)")
+	fl := cmd.Flags()
+	fl.StringVar(&to, "to", "", "destination queue (default: each message's source queue)")
+	fl.IntVar(&rate, "rate", 0, "most messages moved per second, 1-500 (default: as fast as the server can)")
+	fl.BoolVar(&noWait, "no-wait", false, "print the task handle and return without waiting for the move")
 	return cmd
+}
+
+// waitRedrive waits for the redrive task h of queue dlq to end, printing
+// its progress on stderr and its end on stdout; a failed or cancelled
+// task is an error. An interrupt (Ctrl-C) ends the waiting only.
+func (g *globalOpts) waitRedrive(cmd *cobra.Command, dlq, h string) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	stderr := cmd.ErrOrStderr()
+	task, err := c.WaitRedrive(ctx, dlq, h, redrivePoll, func(t *abanico.RedriveTask) {
+		fmt.Fprintf(stderr, "moved %d/%d messages\n", t.MovedMessages, t.MessagesToMove)
+	})
+	if err != nil {
+		if ctx.Err() == nil || cmd.Context().Err() != nil {
+			return wrapAPI(err)
+		}
+		// Interrupted: say where the task stands, and that it goes on.
+		stop()
+		fmt.Fprintf(stderr, "stopped waiting: the redrive of %s goes on on the server (task %s)\n", dlq, h)
+		switch {
+		case g.json && task != nil:
+			return printJSON(g.stdout, task)
+		case g.json:
+			return printJSON(g.stdout, map[string]string{"taskHandle": h})
+		case task != nil:
+			fmt.Fprintf(g.stdout, "redrive of %s running: moved %d/%d messages %s\n", dlq, task.MovedMessages, task.MessagesToMove, redriveWhere(task))
+		}
+		return nil
+	}
+	if g.json {
+		if err := printJSON(g.stdout, task); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(g.stdout, "redrive of %s %s: moved %d/%d messages %s\n", dlq, strings.ToLower(task.Status),
+			task.MovedMessages, task.MessagesToMove, redriveWhere(task))
+	}
+	switch task.Status {
+	case abanico.RedriveFailed:
+		return fmt.Errorf("redrive of %s failed: %s", dlq, orDash(task.FailureReason))
+	case abanico.RedriveCancelled:
+		return fmt.Errorf("redrive of %s was cancelled", dlq)
+	}
+	return nil
+}
+
+// redriveWhere tells where a redrive task moves messages.
+func redriveWhere(t *abanico.RedriveTask) string {
+	if t.Destination == "" {
+		return "back to their source queues"
+	}
+	return "to " + t.Destination
 }
 
 // ---- subscriptions ----

@@ -2,15 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/abanicotest"
 )
 
@@ -169,6 +172,106 @@ func TestResourceCommands(t *testing.T) {
 		cli(t, 0, nil, "queue", "purge", "jobs")
 		cli(t, 0, nil, "queue", "delete", "jobs")
 		cli(t, 3, nil, "queue", "delete", "jobs")
+	})
+
+	t.Run("redrive", func(t *testing.T) {
+		defer func(d time.Duration) { redrivePoll = d }(redrivePoll)
+		redrivePoll = 50 * time.Millisecond
+		c := abanico.NewClient(ep)
+		ctx := context.Background()
+		cli(t, 0, nil, "queue", "create", "late-dlq")
+		cli(t, 0, nil, "queue", "create", "late", "--dlq", "late-dlq")
+		fill := func(n int) {
+			t.Helper()
+			for i := 0; i < n; i += 10 {
+				var batch []abanico.QueueMessage
+				for j := i; j < min(i+10, n); j++ {
+					batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint("late ", j)})
+				}
+				if _, err := c.SendMessageBatch(ctx, "late-dlq", batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		progressRE := regexp.MustCompile(`(?m)^moved (\d+)/300 messages$`)
+
+		// Waited for, with its progress on stderr and its end on stdout.
+		fill(300)
+		r := cli(t, 0, nil, "queue", "redrive", "late-dlq", "--to", "late", "--rate", "300")
+		if strings.TrimSpace(r.stdout) != "redrive of late-dlq completed: moved 300/300 messages to late" {
+			t.Fatalf("redrive: %q", r.stdout)
+		}
+		lines := progressRE.FindAllStringSubmatch(r.stderr, -1)
+		if len(lines) < 3 || lines[0][1] == "300" || strings.Count(r.stderr, "\n") != len(lines) {
+			t.Fatalf("progress: %q", r.stderr)
+		}
+		fill(300)
+		r = cli(t, 0, nil, "queue", "redrive", "late-dlq", "--to", "late", "--json")
+		var task abanico.RedriveTask
+		if err := json.Unmarshal([]byte(r.stdout), &task); err != nil || task.Status != "COMPLETED" || task.MovedMessages != 300 ||
+			task.MessagesToMove != 300 || task.Destination != "late" || task.TaskHandle == "" {
+			t.Fatalf("redrive --json: %q, %v", r.stdout, err)
+		}
+		if q, err := c.GetQueue(ctx, "late"); err != nil || q.Attributes["ApproximateNumberOfMessages"] != "600" {
+			t.Fatalf("after the moves: %+v, %v", q, err)
+		}
+
+		// --no-wait: the handle, at once.
+		r = cli(t, 0, nil, "queue", "redrive", "late-dlq", "--no-wait", "--json")
+		var started struct{ TaskHandle string }
+		if err := json.Unmarshal([]byte(r.stdout), &started); err != nil || started.TaskHandle == "" || r.stderr != "" {
+			t.Fatalf("redrive --no-wait --json: %q %q, %v", r.stdout, r.stderr, err)
+		}
+		if _, err := c.WaitRedrive(ctx, "late-dlq", started.TaskHandle, 20*time.Millisecond, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r = cli(t, 0, nil, "queue", "redrive", "late-dlq", "--no-wait"); !strings.HasPrefix(r.stdout, "redrive of late-dlq started (task ") {
+			t.Fatalf("redrive --no-wait: %q", r.stdout)
+		}
+		if tasks, err := c.RedriveTasks(ctx, "late-dlq"); err != nil || len(tasks) == 0 {
+			t.Fatalf("tasks: %+v, %v", tasks, err)
+		} else if tasks[0].TaskHandle != "" {
+			if _, err := c.WaitRedrive(ctx, "late-dlq", tasks[0].TaskHandle, 20*time.Millisecond, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// A message sent straight to the dead-letter queue has no source
+		// queue to go back to: the move fails, exit 1.
+		fill(1)
+		r = cli(t, 1, nil, "queue", "redrive", "late-dlq")
+		if !strings.HasPrefix(r.stdout, "redrive of late-dlq failed: moved 0/1 messages back to their source queues") ||
+			!strings.Contains(r.stderr, "abanico: redrive of late-dlq failed: Destination queue") {
+			t.Fatalf("failed redrive: %q %q", r.stdout, r.stderr)
+		}
+
+		// Cancelled by someone else while it is waited for: exit 1.
+		fill(99)
+		done := make(chan result, 1)
+		go func() {
+			done <- runCLI(t, nil, "queue", "redrive", "late-dlq", "--to", "late", "--rate", "10", "--endpoint", ep)
+		}()
+		var handle string
+		for deadline := time.Now().Add(20 * time.Second); handle == ""; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the redrive did not start")
+			}
+			if tasks, err := c.RedriveTasks(ctx, "late-dlq"); err == nil && len(tasks) > 0 && tasks[0].Status == "RUNNING" {
+				handle = tasks[0].TaskHandle
+			}
+		}
+		if _, err := c.CancelRedrive(ctx, "late-dlq", handle); err != nil {
+			t.Fatal(err)
+		}
+		r = <-done
+		if r.code != 1 || !strings.HasPrefix(r.stdout, "redrive of late-dlq cancelled: moved ") || !strings.Contains(r.stderr, "abanico: redrive of late-dlq was cancelled") {
+			t.Fatalf("cancelled redrive: exit %d %q %q", r.code, r.stdout, r.stderr)
+		}
+
+		cli(t, 2, nil, "queue", "redrive", "late-dlq", "--rate", "0")
+		cli(t, 2, nil, "queue", "redrive", "late-dlq", "--rate", "501")
+		cli(t, 3, nil, "queue", "redrive", "missing")
+		cli(t, 1, nil, "queue", "redrive", "late")
 	})
 
 	t.Run("fanout", func(t *testing.T) {

@@ -83,6 +83,9 @@ var routes = []route{
 	{"DELETE", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).deleteMessage},
 	{"PATCH", "/v1/queues/{name}/messages/{receiptHandle}", (*Handler).changeVisibility},
 	{"POST", "/v1/queues/{name}/redrive", (*Handler).redrive},
+	{"GET", "/v1/queues/{name}/redrive", (*Handler).redriveTasks},
+	{"GET", "/v1/queues/{name}/redrive/{taskHandle}", (*Handler).redriveTask},
+	{"DELETE", "/v1/queues/{name}/redrive/{taskHandle}", (*Handler).cancelRedrive},
 
 	{"POST", "/v1/functions", (*Handler).createFunction},
 	{"GET", "/v1/functions", (*Handler).listFunctions},

@@ -690,3 +690,121 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("not sorted by backlog: %+v", st.Busiest)
 	}
 }
+
+// fillQueue sends n messages to a queue, ten at a time.
+func fillQueue(c *client, queue string, n int) {
+	c.t.Helper()
+	for i := 0; i < n; i += 10 {
+		var batch []map[string]any
+		for j := i; j < min(i+10, n); j++ {
+			batch = append(batch, map[string]any{"id": fmt.Sprint("m", j), "body": fmt.Sprint("message ", j)})
+		}
+		c.must(200, "POST", "/v1/queues/"+queue+"/messages:batch", map[string]any{"messages": batch}, nil)
+	}
+}
+
+// waitTask polls a redrive task until it has ended, and returns it.
+func waitTask(c *client, path string) abanico.RedriveTask {
+	c.t.Helper()
+	var task abanico.RedriveTask
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		task = abanico.RedriveTask{}
+		c.must(200, "GET", path, nil, &task)
+		if task.Done() {
+			return task
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("task still %+v", task)
+		}
+	}
+}
+
+func TestRedriveTasks(t *testing.T) {
+	c := newClient(t)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "dlq"}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "src", "deadLetterQueue": map[string]any{"name": "dlq", "maxReceiveCount": 1}}, nil)
+	c.must(201, "POST", "/v1/queues", map[string]any{"name": "other"}, nil)
+	var list struct{ Tasks []abanico.RedriveTask }
+	c.must(200, "GET", "/v1/queues/dlq/redrive", nil, &list)
+	if list.Tasks == nil || len(list.Tasks) != 0 {
+		t.Fatalf("no task yet: %+v", list)
+	}
+
+	// A paced move: it is seen running, with its handle, then cancelled;
+	// what it did not move stays.
+	fillQueue(c, "dlq", 300)
+	var started struct{ TaskHandle string }
+	c.must(202, "POST", "/v1/queues/dlq/redrive", map[string]any{"destination": "src", "maxMessagesPerSecond": 50}, &started)
+	one := "/v1/queues/dlq/redrive/" + url.PathEscape(started.TaskHandle)
+	var running abanico.RedriveTask
+	c.must(200, "GET", one, nil, &running)
+	if running.TaskHandle != started.TaskHandle || running.Status != abanico.RedriveRunning || running.Destination != "src" ||
+		running.MaxMessagesPerSecond != 50 || running.MessagesToMove != 300 || running.MovedMessages >= 300 {
+		t.Fatalf("running task %+v", running)
+	}
+	if at, err := time.Parse(time.RFC3339, running.StartedAt); err != nil || time.Since(at) > time.Minute {
+		t.Fatalf("startedAt %q: %v", running.StartedAt, err)
+	}
+	c.must(200, "GET", "/v1/queues/dlq/redrive", nil, &list)
+	if len(list.Tasks) != 1 || list.Tasks[0].TaskHandle != started.TaskHandle || list.Tasks[0].Status != abanico.RedriveRunning {
+		t.Fatalf("list while running: %+v", list)
+	}
+	c.fails(400, "invalid_parameter", "name", "POST", "/v1/queues/dlq/redrive", map[string]any{"destination": "src"})
+	var cancelled struct{ MovedMessages *int64 }
+	c.must(200, "DELETE", one, nil, &cancelled)
+	if cancelled.MovedMessages == nil || *cancelled.MovedMessages >= 300 {
+		t.Fatalf("cancel: %+v", cancelled)
+	}
+	task := waitTask(c, one)
+	if task.Status != abanico.RedriveCancelled || task.TaskHandle != started.TaskHandle || task.MovedMessages >= 300 {
+		t.Fatalf("cancelled task %+v", task)
+	}
+	c.fails(400, "invalid_parameter", "taskHandle", "DELETE", one, nil)
+
+	// An unpaced move of the rest completes.
+	c.must(202, "POST", "/v1/queues/dlq/redrive", map[string]any{"destination": "src"}, &started)
+	second := "/v1/queues/dlq/redrive/" + url.PathEscape(started.TaskHandle)
+	done := waitTask(c, second)
+	if done.Status != abanico.RedriveCompleted || done.MovedMessages != 300-task.MovedMessages || done.MessagesToMove != done.MovedMessages ||
+		done.FailureReason != "" || done.MaxMessagesPerSecond != 0 {
+		t.Fatalf("completed task %+v after %+v", done, task)
+	}
+	var q abanico.Queue
+	c.must(200, "GET", "/v1/queues/src", nil, &q)
+	if q.Attributes["ApproximateNumberOfMessages"] != "300" {
+		t.Fatalf("src after the moves: %v", q.Attributes)
+	}
+
+	// Messages sent straight to the dead-letter queue have no source
+	// queue to go back to: the move fails, and says why.
+	fillQueue(c, "dlq", 1)
+	c.must(202, "POST", "/v1/queues/dlq/redrive", nil, &started)
+	third := "/v1/queues/dlq/redrive/" + url.PathEscape(started.TaskHandle)
+	if failed := waitTask(c, third); failed.Status != abanico.RedriveFailed || failed.FailureReason == "" || failed.Destination != "" {
+		t.Fatalf("failed task %+v", failed)
+	}
+
+	// Newest first; handles of running tasks only, as SQS lists them.
+	list.Tasks = nil
+	c.must(200, "GET", "/v1/queues/dlq/redrive", nil, &list)
+	if len(list.Tasks) != 3 || list.Tasks[0].Status != abanico.RedriveFailed || list.Tasks[1].Status != abanico.RedriveCompleted ||
+		list.Tasks[2].Status != abanico.RedriveCancelled || list.Tasks[0].TaskHandle != "" {
+		t.Fatalf("list %+v", list)
+	}
+	list.Tasks = nil
+	c.must(200, "GET", "/v1/queues/dlq/redrive?max=2", nil, &list)
+	if len(list.Tasks) != 2 {
+		t.Fatalf("list of 2: %+v", list)
+	}
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/dlq/redrive?max=11", nil)
+	c.fails(400, "invalid_parameter", "max", "GET", "/v1/queues/dlq/redrive?max=0", nil)
+	c.fails(404, "not_found", "", "GET", "/v1/queues/nope/redrive", nil)
+	c.fails(400, "invalid_parameter", "maxMessagesPerSecond", "POST", "/v1/queues/dlq/redrive", map[string]any{"maxMessagesPerSecond": 501})
+
+	// A handle is found under its own queue only.
+	c.fails(404, "not_found", "", "GET", "/v1/queues/other/redrive/"+url.PathEscape(started.TaskHandle), nil)
+	c.fails(404, "not_found", "", "DELETE", "/v1/queues/other/redrive/"+url.PathEscape(started.TaskHandle), nil)
+	c.fails(404, "not_found", "", "GET", "/v1/queues/dlq/redrive/no-such-task", nil)
+	c.fails(404, "not_found", "", "DELETE", "/v1/queues/dlq/redrive/no-such-task", nil)
+	c.fails(404, "not_found", "", "GET", "/v1/queues/nope/redrive/"+url.PathEscape(started.TaskHandle), nil)
+}

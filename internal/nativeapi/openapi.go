@@ -81,6 +81,7 @@ var (
 	functionName = pathParam("name", "function name")
 	subARN       = pathParam("arn", "subscription ARN (URL-escaped)")
 	receipt      = pathParam("receiptHandle", "receipt handle of a received message (URL-escaped)")
+	taskHandle   = pathParam("taskHandle", "handle of a redrive task (URL-escaped)")
 )
 
 func schemas() obj {
@@ -190,8 +191,23 @@ func schemas() obj {
 			"body":                  str(), "attributes": ref("MessageAttributes"),
 		}))}),
 		"VisibilityRequest": object([]string{"visibilityTimeout"}, obj{"visibilityTimeout": integer()}),
-		"RedriveRequest":    object(nil, obj{"destination": obj{"type": "string", "description": "queue name; absent: back to the source queues"}}),
-		"TaskHandle":        object([]string{"taskHandle"}, obj{"taskHandle": str()}),
+		"RedriveRequest": object(nil, obj{
+			"destination":          obj{"type": "string", "description": "queue name; absent: back to the source queues"},
+			"maxMessagesPerSecond": obj{"type": "integer", "description": "1 to 500; absent or 0: as fast as the server can"},
+		}),
+		"TaskHandle": object([]string{"taskHandle"}, obj{"taskHandle": str()}),
+		"RedriveTask": object([]string{"status", "movedMessages", "messagesToMove", "startedAt"}, obj{
+			"taskHandle":           obj{"type": "string", "description": "in a listing, given for running tasks only"},
+			"status":               obj{"type": "string", "enum": []string{"RUNNING", "COMPLETED", "CANCELLING", "CANCELLED", "FAILED"}},
+			"destination":          obj{"type": "string", "description": "queue name; absent: back to the source queues"},
+			"maxMessagesPerSecond": obj{"type": "integer", "description": "the pace asked for; absent: unbounded"},
+			"movedMessages":        integer(),
+			"messagesToMove":       obj{"type": "integer", "description": "messages in the queue when the task started"},
+			"failureReason":        str(),
+			"startedAt":            obj{"type": "string", "format": "date-time"},
+		}),
+		"RedriveTasks":  object([]string{"tasks"}, obj{"tasks": arrayOf(ref("RedriveTask"))}),
+		"MovedMessages": object([]string{"movedMessages"}, obj{"movedMessages": integer()}),
 		"Function": object(nil, obj{
 			"name": str(), "arn": str(), "runtime": str(), "handler": str(), "timeout": integer(),
 			"memorySize": integer(), "codeSha256": str(), "codeSize": integer(), "lastModified": str(),
@@ -315,6 +331,15 @@ func paths() obj {
 			"post": op("redrive", "Move a dead-letter queue's messages", []obj{queueName}, obj{
 				"required": false, "content": obj{"application/json": obj{"schema": ref("RedriveRequest")}},
 			}, jsonResponse("started", ref("TaskHandle")), "202", "400", "404"),
+			"get": op("listRedriveTasks", "A dead-letter queue's most recent redrive tasks, newest first (handles of running tasks only)",
+				[]obj{queueName, queryParam("max", "1 to 10 (default 10)", integer())}, nil,
+				jsonResponse("the tasks", ref("RedriveTasks")), "200", "400", "404"),
+		},
+		"/v1/queues/{name}/redrive/{taskHandle}": obj{
+			"get": op("getRedriveTask", "A redrive task, whatever its status", []obj{queueName, taskHandle}, nil,
+				jsonResponse("the task", ref("RedriveTask")), "200", "404"),
+			"delete": op("cancelRedrive", "Cancel a running redrive task (the messages not moved stay)", []obj{queueName, taskHandle}, nil,
+				jsonResponse("cancelled", ref("MovedMessages")), "200", "400", "404"),
 		},
 		"/v1/functions": obj{
 			"post": op("createFunction", "Create a function from a zip archive", nil, jsonBody(ref("CreateFunctionRequest")),

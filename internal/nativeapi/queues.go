@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/queue"
 )
 
@@ -458,15 +459,12 @@ func (h *Handler) changeVisibility(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-type redriveRequest struct {
-	Destination string `json:"destination,omitempty"`
-}
-
 // redrive starts moving the messages of a dead-letter queue to destination,
-// or back to their source queues when none is given.
+// or back to their source queues when none is given, at most
+// maxMessagesPerSecond when given.
 func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req redriveRequest
+	var req abanico.RedriveInput
 	if err := decodeBody(w, r, &req, true); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -475,11 +473,18 @@ func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
 	if req.Destination != "" {
 		dest = h.queues.ARN(req.Destination)
 	}
-	handle, err := h.queues.StartMoveTask(r.Context(), h.queues.ARN(name), dest, nil)
+	var rate *int
+	if req.MaxMessagesPerSecond != 0 {
+		rate = &req.MaxMessagesPerSecond
+	}
+	handle, err := h.queues.StartMoveTask(r.Context(), h.queues.ARN(name), dest, rate)
 	if err != nil {
 		field := "name"
-		if strings.Contains(err.Error(), "DestinationArn") {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "DestinationArn"):
 			field = "destination"
+		case strings.Contains(msg, "MaxNumberOfMessagesPerSecond"):
+			field = "maxMessagesPerSecond"
 		}
 		if isNotFound(err) && field == "destination" {
 			// A missing destination is a fault of the request body, not of
@@ -491,4 +496,95 @@ func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"taskHandle": handle})
+}
+
+// defaultRedriveTasks is how many tasks a listing returns without ?max.
+const defaultRedriveTasks = 10
+
+// redriveTaskView renders a move task; a destination of this account and
+// region is shown by its queue name, any other by its ARN.
+func (h *Handler) redriveTaskView(t queue.MoveTask) abanico.RedriveTask {
+	v := abanico.RedriveTask{
+		TaskHandle: t.Handle, Status: t.Status, MaxMessagesPerSecond: t.MaxPerSecond, MovedMessages: t.Moved, MessagesToMove: t.ToMove,
+		FailureReason: t.FailureReason, StartedAt: apiTime(time.UnixMilli(t.Started)),
+	}
+	if t.DestinationArn != "" {
+		v.Destination = t.DestinationArn
+		if name, ok := h.queueNameOf(t.DestinationArn); ok {
+			v.Destination = name
+		}
+	}
+	return v
+}
+
+// redriveTasks lists a queue's most recent move tasks (?max, 1 to 10,
+// default 10), newest first. As in SQS, only running tasks show their
+// handle.
+func (h *Handler) redriveTasks(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	max, err := queryInt(r, "max")
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	n := defaultRedriveTasks
+	if max != nil {
+		if n = *max; n == 0 {
+			n = -1 // the service takes 0 for its own default
+		}
+	}
+	tasks, err := h.queues.ListMoveTasks(h.queues.ARN(name), n)
+	if err != nil {
+		field := "name"
+		if strings.Contains(err.Error(), "MaxResults") {
+			field = "max"
+		}
+		h.writeError(w, fmt.Errorf("redrive tasks of %s: %w", name, err), field)
+		return
+	}
+	out := make([]abanico.RedriveTask, len(tasks))
+	for i, t := range tasks {
+		out[i] = h.redriveTaskView(t)
+	}
+	writeJSON(w, http.StatusOK, map[string][]abanico.RedriveTask{"tasks": out})
+}
+
+// moveTaskOf returns the move task of queue name with the handle of the
+// request's path; a handle of another queue is not found.
+func (h *Handler) moveTaskOf(r *http.Request) (queue.MoveTask, error) {
+	name, handle := r.PathValue("name"), r.PathValue("taskHandle")
+	if _, err := h.queues.Get(name); err != nil {
+		return queue.MoveTask{}, err
+	}
+	t, err := h.queues.MoveTask(handle)
+	if err == nil && t.SourceArn != h.queues.ARN(name) {
+		err = &requestError{http.StatusNotFound, Error{Code: "not_found", Message: "queue " + name + " has no redrive task with this handle"}}
+	}
+	return t, err
+}
+
+// redriveTask shows one move task, whatever its status, with its handle.
+func (h *Handler) redriveTask(w http.ResponseWriter, r *http.Request) {
+	t, err := h.moveTaskOf(r)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, h.redriveTaskView(t))
+}
+
+// cancelRedrive cancels a running move task and answers how many messages
+// it had moved; the rest stay in the dead-letter queue.
+func (h *Handler) cancelRedrive(w http.ResponseWriter, r *http.Request) {
+	t, err := h.moveTaskOf(r)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	moved, err := h.queues.CancelMoveTask(t.Handle)
+	if err != nil {
+		h.writeError(w, fmt.Errorf("cancel redrive of %s: %w", r.PathValue("name"), err), "taskHandle")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"movedMessages": moved})
 }

@@ -134,21 +134,33 @@ func (s *Service) runMoveTask(ctx context.Context, t *moveTask, src string) {
 			continue
 		}
 		empty = 0
-		for _, m := range msgs {
+		for i, m := range msgs {
+			// A cancellation takes effect between messages: the received
+			// messages not moved yet are made visible again, and a message
+			// is never sent without being deleted.
+			if ctx.Err() != nil {
+				s.releaseMoves(src, msgs[i:])
+				finish("CANCELLED", "")
+				return
+			}
 			dest := t.DestinationArn
 			if dest == "" {
 				dest = m.Attributes["DeadLetterQueueSourceArn"]
 			}
 			dq, err := s.ByARN(dest)
 			if err != nil {
+				s.releaseMoves(src, msgs[i:])
 				finish("FAILED", "Destination queue "+dest+" does not exist.")
 				return
 			}
-			if _, err := s.Send(ctx, dq.Name, m.Attributes["SenderId"], []SendInput{{Body: m.Body, Attributes: m.MessageAttributes}}); err != nil {
+			mctx := context.WithoutCancel(ctx)
+			if _, err := s.Send(mctx, dq.Name, m.Attributes["SenderId"], []SendInput{{Body: m.Body, Attributes: m.MessageAttributes}}); err != nil {
+				s.releaseMoves(src, msgs[i:])
 				finish("FAILED", err.Error())
 				return
 			}
-			if _, err := s.DeleteMessages(ctx, src, []string{m.ReceiptHandle}); err != nil {
+			if _, err := s.DeleteMessages(mctx, src, []string{m.ReceiptHandle}); err != nil {
+				s.releaseMoves(src, msgs[i+1:])
 				finish("FAILED", err.Error())
 				return
 			}
@@ -163,6 +175,20 @@ func (s *Service) runMoveTask(ctx context.Context, t *moveTask, src string) {
 			}
 		}
 	}
+}
+
+// releaseMoves makes messages a move task received but did not move
+// visible again, so that they need not wait out the task's visibility
+// timeout.
+func (s *Service) releaseMoves(src string, msgs []Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	changes := make([]VisibilityChange, len(msgs))
+	for i, m := range msgs {
+		changes[i] = VisibilityChange{ReceiptHandle: m.ReceiptHandle}
+	}
+	_, _ = s.ChangeVisibility(context.Background(), src, changes)
 }
 
 // CancelMoveTask cancels a running task and returns how many messages it
@@ -211,4 +237,19 @@ func (s *Service) ListMoveTasks(sourceArn string, max int) ([]MoveTask, error) {
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// MoveTask returns the task with the given handle, whatever its status,
+// handle included (ListMoveTasks, as SQS's ListMessageMoveTasks, shows the
+// handles of running tasks only, so a finished task cannot be told apart
+// there by its handle).
+func (s *Service) MoveTask(handle string) (MoveTask, error) {
+	s.tasks.mu.Lock()
+	defer s.tasks.mu.Unlock()
+	for _, t := range s.tasks.tasks {
+		if t.Handle == handle {
+			return t.MoveTask, nil
+		}
+	}
+	return MoveTask{}, errorf(CodeResourceNotFound, "Task does not exist.")
 }
