@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -24,11 +25,47 @@ func newBench(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
+// benchResult is a benchmark's outcome.
+type benchResult interface{ Print(w io.Writer) }
+
+// runBench runs a benchmark, writing its progress to stdout, until it ends
+// or the process is interrupted, and then prints its result.
+func runBench[R benchResult](stdout io.Writer, run func(ctx context.Context, progress io.Writer) (R, error)) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, stdout)
+	res.Print(stdout)
+	return err
+}
+
+// sizeValue is a message size flag such as 512, 1KiB or 256KiB.
+type sizeValue struct{ n *int }
+
+func newSize(n *int, def int) *sizeValue { *n = def; return &sizeValue{n} }
+
+func (v *sizeValue) String() string { return strconv.Itoa(*v.n) }
+func (v *sizeValue) Type() string   { return "size" }
+func (v *sizeValue) Set(s string) error {
+	n, err := bench.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
+}
+
+// targetFlags binds the endpoint and signing region every benchmark has.
+func targetFlags(fl *pflag.FlagSet, endpoint, region *string, what string) {
+	fl.StringVar(endpoint, "endpoint", "http://127.0.0.1:4566", what+" endpoint URL")
+	fl.StringVar(region, "region", "", "signing region (default from the environment, else us-east-1)")
+}
+
+func progressFlag(fl *pflag.FlagSet, d *time.Duration) {
+	fl.DurationVar(d, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
+}
+
 func newBenchSQS(stdout io.Writer) *cobra.Command {
-	var (
-		o    bench.Options
-		size string
-	)
+	var o bench.Options
 	cmd := &cobra.Command{
 		Use:   "sqs",
 		Short: "Measure an SQS endpoint: send, receive and delete throughput and end-to-end latency",
@@ -42,33 +79,25 @@ errors. Credentials come from the usual AWS sources (test/test when none).
       --receivers 4 --size 1KiB --batch 10 --duration 30s`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := bench.ParseSize(size)
-			if err != nil {
-				return usageError{err}
-			}
-			o.Size = n
 			if o.Receivers == 0 {
 				o.Receivers = bench.NoReceivers
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.Run(ctx, o, stdout)
-			res.Print(stdout)
-			return err
+			return runBench(stdout, func(ctx context.Context, progress io.Writer) (bench.Result, error) {
+				return bench.Run(ctx, o, progress)
+			})
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SQS endpoint URL (empty for AWS)")
-	fl.StringVar(&o.Region, "region", "", "signing region (default from the environment, else us-east-1)")
+	targetFlags(fl, &o.Endpoint, &o.Region, "SQS (empty for AWS)")
 	fl.IntVar(&o.Queues, "queues", 1, "number of queues")
 	fl.StringVar(&o.QueuePrefix, "queue-prefix", "abanico-bench-", "queue name prefix")
 	fl.IntVar(&o.Senders, "senders", 4, "concurrent senders")
 	fl.IntVar(&o.Receivers, "receivers", 4, "concurrent receivers (0: send only, e.g. to build a backlog with --keep-queues)")
-	fl.StringVar(&size, "size", "1KiB", "message body size (e.g. 512, 1KiB, 256KiB)")
+	fl.Var(newSize(&o.Size, 1024), "size", "message body size (e.g. 512, 1KiB, 256KiB)")
 	fl.IntVar(&o.Batch, "batch", 10, "messages per send/receive/delete call (1-10)")
 	fl.DurationVar(&o.Duration, "duration", 30*time.Second, "length of the send phase")
 	fl.Int32Var(&o.WaitTime, "wait", 1, "receive long-poll seconds")
-	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
+	progressFlag(fl, &o.Progress)
 	fl.BoolVar(&o.KeepQueues, "keep-queues", false, "keep the queues after the run")
 	return cmd
 }
@@ -80,16 +109,13 @@ func newBenchQueues(stdout io.Writer) *cobra.Command {
 		Short: "Measure queue creation: create --count queues with --concurrency parallel calls",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunQueues(ctx, o, stdout)
-			res.Print(stdout)
-			return err
+			return runBench(stdout, func(ctx context.Context, progress io.Writer) (bench.QueuesResult, error) {
+				return bench.RunQueues(ctx, o, progress)
+			})
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SQS endpoint URL")
-	fl.StringVar(&o.Region, "region", "", "signing region")
+	targetFlags(fl, &o.Endpoint, &o.Region, "SQS")
 	fl.StringVar(&o.Prefix, "prefix", "abanico-scale-", "queue name prefix")
 	fl.IntVar(&o.Count, "count", 10000, "number of queues")
 	fl.IntVar(&o.Concurrency, "concurrency", 16, "parallel CreateQueue calls")
@@ -98,10 +124,7 @@ func newBenchQueues(stdout io.Writer) *cobra.Command {
 }
 
 func newBenchFanout(stdout io.Writer) *cobra.Command {
-	var (
-		o    bench.FanoutOptions
-		size string
-	)
+	var o bench.FanoutOptions
 	cmd := &cobra.Command{
 		Use:   "fanout",
 		Short: "Measure SNS fanout: a topic with --subs queue subscriptions, --publishers publishing",
@@ -112,41 +135,30 @@ and prints the publish rate, the delivery rate (messages x subscriptions),
 end-to-end latency p50/p99 and errors.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := bench.ParseSize(size)
-			if err != nil {
-				return usageError{err}
-			}
-			o.Size = n
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunFanout(ctx, o, stdout)
-			res.Print(stdout)
-			return err
+			return runBench(stdout, func(ctx context.Context, progress io.Writer) (bench.FanoutResult, error) {
+				return bench.RunFanout(ctx, o, progress)
+			})
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SNS/SQS endpoint URL")
-	fl.StringVar(&o.Region, "region", "", "signing region")
-	loadFlags(fl, &o.Load, &size, "queue subscriptions")
+	targetFlags(fl, &o.Endpoint, &o.Region, "SNS/SQS")
+	loadFlags(fl, &o.Load, "queue subscriptions")
 	fl.IntVar(&o.ReceiversPerQueue, "receivers", 1, "receivers per queue")
-	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
+	progressFlag(fl, &o.Progress)
 	return cmd
 }
 
 // loadFlags binds the publishing flags the fanout benchmarks share.
-func loadFlags(fl *pflag.FlagSet, l *bench.Load, size *string, subs string) {
+func loadFlags(fl *pflag.FlagSet, l *bench.Load, subs string) {
 	fl.IntVar(&l.Subs, "subs", 1, subs)
 	fl.IntVar(&l.Publishers, "publishers", 4, "concurrent publishers")
-	fl.StringVar(size, "size", "1KiB", "message size")
+	fl.Var(newSize(&l.Size, 1024), "size", "message size (e.g. 512, 1KiB, 256KiB)")
 	fl.IntVar(&l.Batch, "batch", 1, "messages per call (1: Publish, 2-10: PublishBatch)")
 	fl.DurationVar(&l.Duration, "duration", 30*time.Second, "length of the publish phase")
 }
 
 func newBenchHTTP(stdout io.Writer) *cobra.Command {
-	var (
-		o    bench.HTTPOptions
-		size string
-	)
+	var o bench.HTTPOptions
 	cmd := &cobra.Command{
 		Use:   "http",
 		Short: "Measure SNS delivery to HTTP endpoints: a topic with --subs http subscriptions to receivers run by this tool",
@@ -159,25 +171,17 @@ p50/p99 from publish to receipt, and errors.
   abanico bench http --endpoint http://127.0.0.1:4566 --subs 10 --publishers 4`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := bench.ParseSize(size)
-			if err != nil {
-				return usageError{err}
-			}
-			o.Size = n
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunHTTP(ctx, o, stdout)
-			res.Print(stdout)
-			return err
+			return runBench(stdout, func(ctx context.Context, progress io.Writer) (bench.FanoutResult, error) {
+				return bench.RunHTTP(ctx, o, progress)
+			})
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "SNS endpoint URL")
-	fl.StringVar(&o.Region, "region", "", "signing region")
-	loadFlags(fl, &o.Load, &size, "http subscriptions, each with its own receiver")
+	targetFlags(fl, &o.Endpoint, &o.Region, "SNS")
+	loadFlags(fl, &o.Load, "http subscriptions, each with its own receiver")
 	fl.BoolVar(&o.Raw, "raw", false, "raw message delivery (no signed envelope)")
 	fl.StringVar(&o.ReceiverHost, "receiver-host", "127.0.0.1", "address the receivers listen on, as the server reaches them")
-	fl.DurationVar(&o.Progress, "progress", bench.DefaultProgress, "progress line interval (0 disables)")
+	progressFlag(fl, &o.Progress)
 	return cmd
 }
 
@@ -198,16 +202,13 @@ and times their delivery. Removes what it created.
 			if o.ZipFile == "" {
 				return usageError{errors.New("--zip is required")}
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunLambda(ctx, o, stdout)
-			res.Print(stdout)
-			return err
+			return runBench(stdout, func(ctx context.Context, progress io.Writer) (bench.LambdaResult, error) {
+				return bench.RunLambda(ctx, o, progress)
+			})
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Endpoint, "endpoint", "http://127.0.0.1:4566", "Abanico endpoint URL")
-	fl.StringVar(&o.Region, "region", "", "signing region")
+	targetFlags(fl, &o.Endpoint, &o.Region, "Abanico")
 	fl.StringVar(&o.ZipFile, "zip", "", "function zip (custom runtime: bootstrap at the root)")
 	fl.StringVar(&o.Name, "name", "abanico-bench-fn", "function name")
 	fl.StringVar(&o.Payload, "payload", `{"action":"echo"}`, "invocation payload")

@@ -19,6 +19,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"serve", "extra"}, "takes 0 argument(s)"},
 		{[]string{"serve", "--no-such-flag"}, "unknown flag"},
 		{[]string{"bench", "sqs", "extra"}, "takes 0 argument(s)"},
+		{[]string{"bench", "fanout", "--size", "3x"}, `invalid size "3x"`},
 		{[]string{"queue", "frobnicate"}, `unknown command "frobnicate" for "abanico queue"`},
 		{[]string{"apply"}, "-f FILE"},
 		{[]string{"topic", "create"}, "takes 1 argument(s)"},
