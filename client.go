@@ -7,6 +7,11 @@
 // addressed by ARN; names, ARNs and receipt handles are path-escaped by the
 // client, so callers pass them as they are.
 //
+// The request and answer types of this package are the API's JSON bodies:
+// the server encodes and decodes these same types, so their fields and
+// documentation are the wire format (the server also serves it as an
+// OpenAPI document, see [Client.OpenAPI]).
+//
 // Every failure the server reports is returned as an *Error (wrapped with
 // the operation; use errors.As, [IsNotFound] or [IsConflict]). Transport
 // failures and undecodable answers are returned wrapped as well and are
@@ -99,6 +104,12 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (field %s)", e.Field)
 	}
 	return b.String()
+}
+
+// ErrorResponse is the body of every failed request: the error under
+// "error".
+type ErrorResponse struct {
+	Error *Error `json:"error"`
 }
 
 // IsNotFound reports whether err is or wraps an *Error with code
@@ -209,9 +220,7 @@ func (cl *Client) do(ctx context.Context, c *call, out any) (int, error) {
 // the API's error body becomes an internal Error carrying the status.
 func decodeError(resp *http.Response) *Error {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var body struct {
-		Error *Error `json:"error"`
-	}
+	var body ErrorResponse
 	if err == nil && json.Unmarshal(b, &body) == nil && body.Error != nil && body.Error.Code != "" {
 		body.Error.Status = resp.StatusCode
 		return body.Error

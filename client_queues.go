@@ -46,6 +46,12 @@ type QueueMessage struct {
 	DelaySeconds *int                        `json:"delaySeconds,omitempty"`
 }
 
+// SendBatchInput is the body of a batch send, as [Client.SendMessageBatch]
+// sends it.
+type SendBatchInput struct {
+	Messages []QueueMessage `json:"messages"`
+}
+
 // SendResult identifies a sent message.
 type SendResult struct {
 	MessageID string `json:"messageId"`
@@ -125,11 +131,8 @@ func (c *Client) UpdateQueue(ctx context.Context, name string, attributes map[st
 	if attributes == nil {
 		attributes = map[string]string{}
 	}
-	body := struct {
-		Attributes map[string]string `json:"attributes"`
-	}{attributes}
 	var q Queue
-	if _, err := c.run(ctx, fmt.Sprintf("update queue %q", name), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", name), body: body}, &q); err != nil {
+	if _, err := c.run(ctx, fmt.Sprintf("update queue %q", name), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", name), body: UpdateAttributesInput{attributes}}, &q); err != nil {
 		return nil, err
 	}
 	return &q, nil
@@ -166,13 +169,10 @@ func (c *Client) SendMessageBatch(ctx context.Context, queue string, msgs []Queu
 	if msgs == nil {
 		msgs = []QueueMessage{}
 	}
-	body := struct {
-		Messages []QueueMessage `json:"messages"`
-	}{msgs}
 	var out struct {
 		Results []BatchResult `json:"results"`
 	}
-	if _, err := c.run(ctx, fmt.Sprintf("send batch to queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/messages:batch"), body: body}, &out); err != nil {
+	if _, err := c.run(ctx, fmt.Sprintf("send batch to queue %q", queue), &call{method: http.MethodPost, path: pathOf("/v1/queues/", queue, "/messages:batch"), body: SendBatchInput{msgs}}, &out); err != nil {
 		return nil, err
 	}
 	return out.Results, nil
@@ -273,14 +273,19 @@ func (c *Client) DeleteMessage(ctx context.Context, queue, receiptHandle string)
 	return err
 }
 
+// ChangeVisibilityInput is the body of a visibility change, as
+// [Client.ChangeVisibility] sends it: the new timeout in seconds, counted
+// from now. It is required, hence a pointer: absence is not 0.
+type ChangeVisibilityInput struct {
+	VisibilityTimeout *int `json:"visibilityTimeout"`
+}
+
 // ChangeVisibility makes the message received with receiptHandle visible
 // again after timeout (whole seconds, rounded up; 0 or less makes it
 // visible at once), counted from now.
 func (c *Client) ChangeVisibility(ctx context.Context, queue, receiptHandle string, timeout time.Duration) error {
-	body := struct {
-		VisibilityTimeout int `json:"visibilityTimeout"`
-	}{seconds(timeout)}
-	_, err := c.run(ctx, fmt.Sprintf("change visibility in queue %q", queue), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", queue, "/messages/", receiptHandle), body: body}, nil)
+	secs := seconds(timeout)
+	_, err := c.run(ctx, fmt.Sprintf("change visibility in queue %q", queue), &call{method: http.MethodPatch, path: pathOf("/v1/queues/", queue, "/messages/", receiptHandle), body: ChangeVisibilityInput{&secs}}, nil)
 	return err
 }
 

@@ -27,6 +27,12 @@ type CreateTopicInput struct {
 	Tags       map[string]string `json:"tags,omitempty"`
 }
 
+// UpdateAttributesInput is the body of an attribute update of a topic or
+// a queue, as [Client.UpdateTopic] and [Client.UpdateQueue] send it.
+type UpdateAttributesInput struct {
+	Attributes map[string]string `json:"attributes"`
+}
+
 // MessageAttribute is a typed message attribute: Type is the data type
 // (String, Number, Binary or String.Array, optionally with a custom suffix
 // such as "Number.int") and Value its value, base64 for Binary types.
@@ -45,6 +51,12 @@ type TopicMessage struct {
 	Subject    string                      `json:"subject,omitempty"`
 	Structure  string                      `json:"structure,omitempty"`
 	Attributes map[string]MessageAttribute `json:"attributes,omitempty"`
+}
+
+// PublishBatchInput is the body of a batch publish, as
+// [Client.PublishBatch] sends it.
+type PublishBatchInput struct {
+	Messages []TopicMessage `json:"messages"`
 }
 
 // BatchResult is the outcome of one batch entry, in the order of the
@@ -99,11 +111,8 @@ func (c *Client) UpdateTopic(ctx context.Context, name string, attributes map[st
 	if attributes == nil {
 		attributes = map[string]string{}
 	}
-	body := struct {
-		Attributes map[string]string `json:"attributes"`
-	}{attributes}
 	var t Topic
-	if _, err := c.run(ctx, fmt.Sprintf("update topic %q", name), &call{method: http.MethodPatch, path: pathOf("/v1/topics/", name), body: body}, &t); err != nil {
+	if _, err := c.run(ctx, fmt.Sprintf("update topic %q", name), &call{method: http.MethodPatch, path: pathOf("/v1/topics/", name), body: UpdateAttributesInput{attributes}}, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -136,13 +145,10 @@ func (c *Client) PublishBatch(ctx context.Context, topic string, msgs []TopicMes
 	if msgs == nil {
 		msgs = []TopicMessage{}
 	}
-	body := struct {
-		Messages []TopicMessage `json:"messages"`
-	}{msgs}
 	var out struct {
 		Results []BatchResult `json:"results"`
 	}
-	if _, err := c.run(ctx, fmt.Sprintf("publish batch to topic %q", topic), &call{method: http.MethodPost, path: pathOf("/v1/topics/", topic, "/messages:batch"), body: body}, &out); err != nil {
+	if _, err := c.run(ctx, fmt.Sprintf("publish batch to topic %q", topic), &call{method: http.MethodPost, path: pathOf("/v1/topics/", topic, "/messages:batch"), body: PublishBatchInput{msgs}}, &out); err != nil {
 		return nil, err
 	}
 	return out.Results, nil

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,18 +236,7 @@ func TestBinary(t *testing.T) {
 		ctx := context.Background()
 		run(t, 0, "", "queue", "create", "slow-dlq")
 		run(t, 0, "", "queue", "create", "slow", "--dlq", "slow-dlq")
-		fill := func(n int) {
-			t.Helper()
-			for i := 0; i < n; i += 10 {
-				var batch []abanico.QueueMessage
-				for j := i; j < min(i+10, n); j++ {
-					batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint("slow ", j)})
-				}
-				if _, err := c.SendMessageBatch(ctx, "slow-dlq", batch); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		fill := func(n int) { fillQueue(t, c, "slow-dlq", n) }
 
 		// About 2.5 s of moving: a progress line a second on stderr, the
 		// end on stdout.

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -146,6 +147,40 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
+// show prints one resource: as JSON with --json, else as a table.
+func show[T any](g *globalOpts, v *T, table func(io.Writer, ...*T) error) error {
+	if g.json {
+		return printJSON(g.stdout, v)
+	}
+	return table(g.stdout, v)
+}
+
+// showList prints resources: with --json as the API lists them (under
+// key), else as a table.
+func showList[T any](g *globalOpts, key string, items []T, table func(io.Writer, ...*T) error) error {
+	if g.json {
+		return printJSON(g.stdout, map[string]any{key: items})
+	}
+	ptrs := make([]*T, len(items))
+	for i := range items {
+		ptrs[i] = &items[i]
+	}
+	return table(g.stdout, ptrs...)
+}
+
+// showDetail prints one resource: as JSON with --json, else as a table
+// followed by a table of attrs.
+func showDetail[T any](g *globalOpts, v *T, table func(io.Writer, ...*T) error, attrs map[string]string) error {
+	if g.json {
+		return printJSON(g.stdout, v)
+	}
+	if err := table(g.stdout, v); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout)
+	return attrTable(g.stdout, attrs)
+}
+
 // table writes rows under a header, aligned with tabwriter.
 type table struct {
 	tw *tabwriter.Writer
@@ -179,14 +214,9 @@ func kvList(m map[string]string) string {
 	if len(m) == 0 {
 		return "-"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
 	}
 	return strings.Join(parts, ",")
 }
@@ -197,18 +227,12 @@ func attrList(m map[string]abanico.MessageAttribute) string {
 	if len(m) == 0 {
 		return "-"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		a := m[k]
-		if a.Type == "String" {
-			parts[i] = k + "=" + a.Value
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if a := m[k]; a.Type == "String" {
+			parts = append(parts, k+"="+a.Value)
 		} else {
-			parts[i] = k + ":" + a.Type + "=" + a.Value
+			parts = append(parts, k+":"+a.Type+"="+a.Value)
 		}
 	}
 	return strings.Join(parts, ",")
@@ -216,13 +240,8 @@ func attrList(m map[string]abanico.MessageAttribute) string {
 
 // attrTable prints a map of attributes as a two-column table.
 func attrTable(w io.Writer, m map[string]string) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	t := newTable(w, "ATTRIBUTE", "VALUE")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		t.row(k, m[k])
 	}
 	return t.flush()

@@ -103,7 +103,7 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return g.printTopics(t)
+				return show(g, t, topicTable)
 			},
 		},
 		&cobra.Command{
@@ -117,14 +117,7 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.json {
-					return printJSON(g.stdout, map[string]any{"topics": ts})
-				}
-				ptrs := make([]*abanico.Topic, len(ts))
-				for i := range ts {
-					ptrs[i] = &ts[i]
-				}
-				return g.printTopics(ptrs...)
+				return showList(g, "topics", ts, topicTable)
 			},
 		},
 		&cobra.Command{
@@ -138,14 +131,7 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if g.json {
-					return printJSON(g.stdout, t)
-				}
-				if err := g.printTopics(t); err != nil {
-					return err
-				}
-				fmt.Fprintln(g.stdout)
-				return attrTable(g.stdout, t.Attributes)
+				return showDetail(g, t, topicTable, t.Attributes)
 			},
 		},
 		nameAction(g, "delete NAME", "Delete a topic and its subscriptions (a missing topic is not an error)", "deleted topic",
@@ -154,12 +140,9 @@ func newTopicCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// printTopics prints topics as a table, or one topic as JSON.
-func (g *globalOpts) printTopics(ts ...*abanico.Topic) error {
-	if g.json && len(ts) == 1 {
-		return printJSON(g.stdout, ts[0])
-	}
-	t := newTable(g.stdout, "NAME", "ARN", "CONFIRMED", "PENDING")
+// topicTable prints topics as a table.
+func topicTable(w io.Writer, ts ...*abanico.Topic) error {
+	t := newTable(w, "NAME", "ARN", "CONFIRMED", "PENDING")
 	for _, tp := range ts {
 		t.row(tp.Name, tp.ARN, strconv.Itoa(tp.SubscriptionsConfirmed), strconv.Itoa(tp.SubscriptionsPending))
 	}
@@ -183,14 +166,15 @@ func newQueueCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-func queueRow(t *table, q *abanico.Queue) {
-	a := q.Attributes
-	t.row(q.Name, orDash(a["ApproximateNumberOfMessages"]), orDash(a["ApproximateNumberOfMessagesNotVisible"]),
-		orDash(a["ApproximateNumberOfMessagesDelayed"]), q.ARN)
-}
-
-func queueHeader(g *globalOpts) *table {
-	return newTable(g.stdout, "NAME", "VISIBLE", "IN FLIGHT", "DELAYED", "ARN")
+// queueTable prints queues as a table, with their message counts.
+func queueTable(w io.Writer, qs ...*abanico.Queue) error {
+	t := newTable(w, "NAME", "VISIBLE", "IN FLIGHT", "DELAYED", "ARN")
+	for _, q := range qs {
+		a := q.Attributes
+		t.row(q.Name, orDash(a["ApproximateNumberOfMessages"]), orDash(a["ApproximateNumberOfMessagesNotVisible"]),
+			orDash(a["ApproximateNumberOfMessagesDelayed"]), q.ARN)
+	}
+	return t.flush()
 }
 
 func newQueueCreate(g *globalOpts) *cobra.Command {
@@ -223,12 +207,7 @@ func newQueueCreate(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, q)
-			}
-			t := queueHeader(g)
-			queueRow(t, q)
-			return t.flush()
+			return show(g, q, queueTable)
 		},
 	}
 	fl := cmd.Flags()
@@ -251,14 +230,7 @@ func newQueueList(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, map[string]any{"queues": qs})
-			}
-			t := queueHeader(g)
-			for i := range qs {
-				queueRow(t, &qs[i])
-			}
-			return t.flush()
+			return showList(g, "queues", qs, queueTable)
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "prefix", "", "only queues whose names start with this prefix")
@@ -277,16 +249,7 @@ func newQueueGet(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, q)
-			}
-			t := queueHeader(g)
-			queueRow(t, q)
-			if err := t.flush(); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stdout)
-			return attrTable(g.stdout, q.Attributes)
+			return showDetail(g, q, queueTable, q.Attributes)
 		},
 	}
 }
@@ -546,8 +509,9 @@ func newSubCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-func (g *globalOpts) printSubs(subs ...*abanico.Subscription) error {
-	t := newTable(g.stdout, "ARN", "TOPIC", "PROTOCOL", "ENDPOINT", "PENDING", "RAW", "FILTER")
+// subTable prints subscriptions as a table.
+func subTable(w io.Writer, subs ...*abanico.Subscription) error {
+	t := newTable(w, "ARN", "TOPIC", "PROTOCOL", "ENDPOINT", "PENDING", "RAW", "FILTER")
 	for _, s := range subs {
 		raw := s.Attributes["RawMessageDelivery"]
 		if raw == "" {
@@ -556,6 +520,27 @@ func (g *globalOpts) printSubs(subs ...*abanico.Subscription) error {
 		t.row(s.ARN, s.Topic, s.Protocol, s.Endpoint, strconv.FormatBool(s.Pending), raw, orDash(s.Attributes["FilterPolicy"]))
 	}
 	return t.flush()
+}
+
+// filterPolicy checks a --filter value: a JSON object.
+func filterPolicy(s string) (json.RawMessage, error) {
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(s), &obj); err != nil {
+		return nil, usagef("invalid --filter: not a JSON object: %v", err)
+	}
+	if obj == nil {
+		return nil, usagef("invalid --filter: not a JSON object")
+	}
+	return json.RawMessage(s), nil
+}
+
+// checkScope checks a --filter-scope value.
+func checkScope(scope string) error {
+	switch scope {
+	case "", "body", "attributes":
+		return nil
+	}
+	return usagef("invalid --filter-scope %q: body or attributes", scope)
 }
 
 func newSubAdd(g *globalOpts) *cobra.Command {
@@ -591,16 +576,13 @@ func newSubAdd(g *globalOpts) *cobra.Command {
 				return usagef("give exactly one of --queue, --http or --function")
 			}
 			if filter != "" {
-				var obj map[string]any
-				if err := json.Unmarshal([]byte(filter), &obj); err != nil {
-					return usagef("invalid --filter: not a JSON object: %v", err)
+				var err error
+				if in.FilterPolicy, err = filterPolicy(filter); err != nil {
+					return err
 				}
-				in.FilterPolicy = json.RawMessage(filter)
 			}
-			switch scope {
-			case "", "body", "attributes":
-			default:
-				return usagef("invalid --filter-scope %q: body or attributes", scope)
+			if err := checkScope(scope); err != nil {
+				return err
 			}
 			if scope != "" && filter == "" {
 				return usagef("--filter-scope needs --filter")
@@ -611,10 +593,7 @@ func newSubAdd(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, s)
-			}
-			return g.printSubs(s)
+			return show(g, s, subTable)
 		},
 	}
 	fl := cmd.Flags()
@@ -645,20 +624,17 @@ func newSubUpdate(g *globalOpts) *cobra.Command {
 			case fl.Changed("filter") && noFilter:
 				return usagef("give --filter or --no-filter, not both")
 			case fl.Changed("filter"):
-				var obj map[string]any
-				if err := json.Unmarshal([]byte(filter), &obj); err != nil || obj == nil {
-					return usagef("invalid --filter: not a JSON object")
+				var err error
+				if in.FilterPolicy, err = filterPolicy(filter); err != nil {
+					return err
 				}
-				in.FilterPolicy = json.RawMessage(filter)
 			case noFilter:
 				in.FilterPolicy = json.RawMessage("null")
 			}
-			switch scope {
-			case "", "body", "attributes":
-				in.FilterScope = scope
-			default:
-				return usagef("invalid --filter-scope %q: body or attributes", scope)
+			if err := checkScope(scope); err != nil {
+				return err
 			}
+			in.FilterScope = scope
 			if fl.Changed("raw") {
 				in.Raw = &raw
 			}
@@ -679,10 +655,7 @@ func newSubUpdate(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, s)
-			}
-			return g.printSubs(s)
+			return show(g, s, subTable)
 		},
 	}
 	fl := cmd.Flags()
@@ -711,14 +684,7 @@ func newSubList(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, map[string]any{"subscriptions": subs})
-			}
-			ptrs := make([]*abanico.Subscription, len(subs))
-			for i := range subs {
-				ptrs[i] = &subs[i]
-			}
-			return g.printSubs(ptrs...)
+			return showList(g, "subscriptions", subs, subTable)
 		},
 	}
 }
@@ -902,14 +868,7 @@ With --event the invocation is queued and only its request id is printed.`,
 				if err != nil {
 					return err
 				}
-				if g.json {
-					return printJSON(g.stdout, map[string]any{"functions": fs})
-				}
-				ptrs := make([]*abanico.Function, len(fs))
-				for i := range fs {
-					ptrs[i] = &fs[i]
-				}
-				return g.printFunctions(ptrs...)
+				return showList(g, "functions", fs, functionTable)
 			},
 		},
 		invoke,
@@ -970,12 +929,9 @@ func (f *codeFlags) read() ([]byte, error) {
 	return abanico.BootstrapZip(b)
 }
 
-// printFunctions prints functions as a table, or one as JSON.
-func (g *globalOpts) printFunctions(fs ...*abanico.Function) error {
-	if g.json && len(fs) == 1 {
-		return printJSON(g.stdout, fs[0])
-	}
-	t := newTable(g.stdout, "NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
+// functionTable prints functions as a table.
+func functionTable(w io.Writer, fs ...*abanico.Function) error {
+	t := newTable(w, "NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "LAST MODIFIED")
 	for _, f := range fs {
 		t.row(f.Name, f.Runtime, f.Handler, strconv.Itoa(f.Timeout)+"s", strconv.Itoa(f.MemorySize)+"MB", f.LastModified)
 	}
@@ -1017,7 +973,7 @@ bootstrap at its root.`,
 			if err != nil {
 				return err
 			}
-			return g.printFunctions(f)
+			return show(g, f, functionTable)
 		},
 	}
 	code.add(cmd)
@@ -1043,18 +999,11 @@ func newFnGet(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(g.stdout, f)
-			}
-			if err := g.printFunctions(f); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stdout)
 			concurrency := "-"
 			if f.ReservedConcurrency != nil {
 				concurrency = strconv.Itoa(*f.ReservedConcurrency)
 			}
-			return attrTable(g.stdout, map[string]string{
+			return showDetail(g, f, functionTable, map[string]string{
 				"ARN": f.ARN, "CodeSha256": f.CodeSha256, "CodeSize": strconv.FormatInt(f.CodeSize, 10),
 				"ReservedConcurrency": concurrency, "Environment": kvList(f.Environment),
 			})
@@ -1079,7 +1028,7 @@ func newFnUpdate(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.printFunctions(f)
+			return show(g, f, functionTable)
 		},
 	}
 	code.add(cmd)

@@ -41,6 +41,20 @@ func runCLI(t *testing.T, stdin io.Reader, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// fillQueue sends n messages to a queue, ten at a time.
+func fillQueue(t *testing.T, c *abanico.Client, queue string, n int) {
+	t.Helper()
+	for i := 0; i < n; i += 10 {
+		var batch []abanico.QueueMessage
+		for j := i; j < min(i+10, n); j++ {
+			batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint(queue, " ", j)})
+		}
+		if _, err := c.SendMessageBatch(context.Background(), queue, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestResourceCommands(t *testing.T) {
 	srv := abanicotest.Start(t, abanicotest.Embedded)
 	ep := srv.URL()
@@ -181,18 +195,7 @@ func TestResourceCommands(t *testing.T) {
 		ctx := context.Background()
 		cli(t, 0, nil, "queue", "create", "late-dlq")
 		cli(t, 0, nil, "queue", "create", "late", "--dlq", "late-dlq")
-		fill := func(n int) {
-			t.Helper()
-			for i := 0; i < n; i += 10 {
-				var batch []abanico.QueueMessage
-				for j := i; j < min(i+10, n); j++ {
-					batch = append(batch, abanico.QueueMessage{ID: fmt.Sprint(j), Body: fmt.Sprint("late ", j)})
-				}
-				if _, err := c.SendMessageBatch(ctx, "late-dlq", batch); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		fill := func(n int) { fillQueue(t, c, "late-dlq", n) }
 		progressRE := regexp.MustCompile(`(?m)^moved (\d+)/300 messages$`)
 
 		// Waited for, with its progress on stderr and its end on stdout.

@@ -4,17 +4,10 @@ import (
 	"encoding/base64"
 	"sort"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/topic"
 )
-
-// MessageAttribute is a typed message attribute as the native API carries
-// it: Type is the data type (String, Number, Binary, String.Array, with an
-// optional custom suffix) and Value its value, base64 for Binary types.
-type MessageAttribute struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
 
 // attrValue is a decoded attribute: a string value, or bytes for a binary
 // type.
@@ -34,7 +27,7 @@ func isBinary(dataType string) bool {
 // field holding them, used to name the attribute at fault. It checks only
 // the encoding (base64 of binary values); the services check names, types
 // and values.
-func decodeAttributes(field string, in map[string]MessageAttribute) (map[string]attrValue, error) {
+func decodeAttributes(field string, in map[string]abanico.MessageAttribute) (map[string]attrValue, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -84,13 +77,13 @@ func topicAttributes(in map[string]attrValue) map[string]topic.MessageAttribute 
 }
 
 // nativeAttributes encodes received queue message attributes.
-func nativeAttributes(in map[string]queue.MessageAttribute) map[string]MessageAttribute {
-	out := make(map[string]MessageAttribute, len(in))
+func nativeAttributes(in map[string]queue.MessageAttribute) map[string]abanico.MessageAttribute {
+	out := make(map[string]abanico.MessageAttribute, len(in))
 	for k, a := range in {
 		if a.Binary() {
-			out[k] = MessageAttribute{Type: a.DataType, Value: base64.StdEncoding.EncodeToString(a.BinaryValue)}
+			out[k] = abanico.MessageAttribute{Type: a.DataType, Value: base64.StdEncoding.EncodeToString(a.BinaryValue)}
 		} else {
-			out[k] = MessageAttribute{Type: a.DataType, Value: a.StringValue}
+			out[k] = abanico.MessageAttribute{Type: a.DataType, Value: a.StringValue}
 		}
 	}
 	return out

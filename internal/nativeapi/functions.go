@@ -11,30 +11,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/function"
 )
 
-// Function is a function as the native API shows it.
-type Function struct {
-	Name                string            `json:"name"`
-	ARN                 string            `json:"arn"`
-	Runtime             string            `json:"runtime"`
-	Handler             string            `json:"handler"`
-	Timeout             int               `json:"timeout"`
-	MemorySize          int               `json:"memorySize"`
-	CodeSha256          string            `json:"codeSha256"`
-	CodeSize            int64             `json:"codeSize"`
-	LastModified        string            `json:"lastModified"`
-	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
-	Environment         map[string]string `json:"environment"`
-}
-
-func (h *Handler) functionView(c *function.Config) *Function {
+func (h *Handler) functionView(c *function.Config) *abanico.Function {
 	env := map[string]string{}
 	for k, v := range c.Environment {
 		env[k] = v
 	}
-	return &Function{
+	return &abanico.Function{
 		Name: c.Name, ARN: h.functions.FunctionArn(c.Name), Runtime: c.Runtime, Handler: c.Handler,
 		Timeout: c.Timeout, MemorySize: c.MemorySize, CodeSha256: c.CodeSha256, CodeSize: c.CodeSize,
 		LastModified: c.LastModified, ReservedConcurrency: c.ReservedConcurrency, Environment: env,
@@ -42,11 +28,11 @@ func (h *Handler) functionView(c *function.Config) *Function {
 }
 
 func (h *Handler) listFunctions(w http.ResponseWriter, r *http.Request) {
-	out := []*Function{}
+	out := []*abanico.Function{}
 	for _, c := range h.functions.List() {
 		out = append(out, h.functionView(c))
 	}
-	writeJSON(w, http.StatusOK, map[string][]*Function{"functions": out})
+	writeJSON(w, http.StatusOK, map[string][]*abanico.Function{"functions": out})
 }
 
 func (h *Handler) getFunction(w http.ResponseWriter, r *http.Request) {
@@ -76,20 +62,26 @@ func (h *Handler) functionRole() string {
 	return "arn:aws:iam::" + h.queues.AccountID() + ":role/abanico-function"
 }
 
+// createFunctionRequest is the body of a function creation, an
+// abanico.CreateFunctionInput read with its fields of the same names
+// replaced: timeout and memorySize are pointers, so that a 0 given is
+// passed on to the service (which refuses it) instead of being taken as
+// absent (the default); code is read as text, so that bad base64 is an
+// error on the code field rather than a JSON syntax error.
 type createFunctionRequest struct {
-	Name                string            `json:"name"`
-	Runtime             string            `json:"runtime,omitempty"`
-	Handler             string            `json:"handler,omitempty"`
-	Timeout             *int              `json:"timeout,omitempty"`
-	MemorySize          *int              `json:"memorySize,omitempty"`
-	Environment         map[string]string `json:"environment,omitempty"`
-	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
-	Code                string            `json:"code"`
+	abanico.CreateFunctionInput
+	Timeout    *int   `json:"timeout,omitempty"`
+	MemorySize *int   `json:"memorySize,omitempty"`
+	Code       string `json:"code"`
 }
 
-// decodeCode decodes the base64 zip archive of a request.
-func decodeCode(code string) ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(code)
+// readCode reads the body of a request carrying a code archive into
+// body, and returns the archive decoded from code, its base64 text.
+func readCode(w http.ResponseWriter, r *http.Request, body any, code *string) ([]byte, error) {
+	if err := decodeBodyLimit(w, r, body, false, maxCodeBody); err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(*code)
 	if err != nil {
 		return nil, badRequest("code", "code must be a base64 zip archive: %v", err)
 	}
@@ -124,11 +116,7 @@ func functionField(msg, def string) string {
 // the service rejects it, the new function is deleted again.
 func (h *Handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	var req createFunctionRequest
-	if err := decodeBodyLimit(w, r, &req, false, maxCodeBody); err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	zipFile, err := decodeCode(req.Code)
+	zipFile, err := readCode(w, r, &req, &req.Code)
 	if err != nil {
 		h.writeError(w, err, "")
 		return
@@ -164,6 +152,9 @@ func (h *Handler) createFunction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, h.functionView(c))
 }
 
+// functionCodeRequest is the body of a code update (the code sent by
+// abanico.Client.UpdateFunctionCode), read as text as in
+// createFunctionRequest.
 type functionCodeRequest struct {
 	Code string `json:"code"`
 }
@@ -172,11 +163,7 @@ type functionCodeRequest struct {
 func (h *Handler) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	var req functionCodeRequest
-	if err := decodeBodyLimit(w, r, &req, false, maxCodeBody); err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	zipFile, err := decodeCode(req.Code)
+	zipFile, err := readCode(w, r, &req, &req.Code)
 	if err != nil {
 		h.writeError(w, err, "")
 		return
@@ -189,24 +176,13 @@ func (h *Handler) updateFunctionCode(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.functionView(c))
 }
 
-type updateFunctionRequest struct {
-	Runtime             *string           `json:"runtime,omitempty"`
-	Handler             *string           `json:"handler,omitempty"`
-	Timeout             *int              `json:"timeout,omitempty"`
-	MemorySize          *int              `json:"memorySize,omitempty"`
-	Environment         map[string]string `json:"environment,omitempty"`
-	ReservedConcurrency *int              `json:"reservedConcurrency,omitempty"`
-	// RemoveReservedConcurrency removes the reservation.
-	RemoveReservedConcurrency bool `json:"removeReservedConcurrency,omitempty"`
-}
-
 // updateFunction changes a function's configuration: absent (or null)
 // fields stay as they are, and environment, when given, replaces every
 // variable. The reservation is changed first; when the service then
 // rejects the configuration, the reservation is put back.
 func (h *Handler) updateFunction(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req updateFunctionRequest
+	var req abanico.UpdateFunctionInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -276,15 +252,6 @@ func (h *Handler) deleteFunction(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// InvokeResult is a synchronous invocation's result: Payload is the
-// function's response as JSON when it is JSON, else as a string; Logs is
-// the tail of the invocation's log.
-type InvokeResult struct {
-	Payload       any    `json:"payload"`
-	FunctionError string `json:"functionError,omitempty"`
-	Logs          string `json:"logs,omitempty"`
-}
-
 // invoke runs a function with the request body as payload. ?type selects
 // RequestResponse (default: 200 with the result), Event (202 with the
 // request id) or DryRun (204).
@@ -294,7 +261,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			h.writeError(w, &requestError{http.StatusRequestEntityTooLarge, Error{Code: "too_large", Message: fmt.Sprintf("payload is larger than %d bytes", function.MaxSyncPayload)}}, "")
+			h.writeError(w, &requestError{http.StatusRequestEntityTooLarge, abanico.Error{Code: abanico.CodeTooLarge, Message: fmt.Sprintf("payload is larger than %d bytes", function.MaxSyncPayload)}}, "")
 			return
 		}
 		h.writeError(w, badRequest("", "read payload: %v", err), "")
@@ -303,7 +270,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	out, err := h.functions.Invoke(r.Context(), name, function.InvokeInput{Type: r.URL.Query().Get("type"), Payload: payload, LogTail: true})
 	if err != nil {
 		field := "name"
-		if _, code := classify(codeOf(err)); code == "invalid_parameter" && r.URL.Query().Get("type") != "" {
+		if _, code := classify(codeOf(err)); code == abanico.CodeInvalidParameter && r.URL.Query().Get("type") != "" {
 			field = "type"
 		}
 		h.writeError(w, fmt.Errorf("invoke %s: %w", name, err), field)
@@ -317,11 +284,14 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	res := InvokeResult{FunctionError: out.FunctionError}
-	if json.Valid(out.Payload) {
-		res.Payload = json.RawMessage(out.Payload)
-	} else {
-		res.Payload = string(out.Payload)
+	// The payload is the function's response as JSON when it is JSON,
+	// else as a JSON string.
+	res := abanico.InvokeResult{FunctionError: out.FunctionError, Payload: out.Payload}
+	if !json.Valid(out.Payload) {
+		if res.Payload, err = json.Marshal(string(out.Payload)); err != nil {
+			h.writeError(w, fmt.Errorf("encode the payload of %s: %w", name, err), "")
+			return
+		}
 	}
 	if out.LogResult != "" {
 		if b, err := base64.StdEncoding.DecodeString(out.LogResult); err == nil {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/abanico/abanico"
 )
 
 // FuzzDecodeSendRequest feeds arbitrary bodies through the request decoding
@@ -26,7 +28,7 @@ func FuzzDecodeSendRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/queues/q/messages", bytes.NewReader(body))
-		var req sendRequest
+		var req abanico.QueueMessage
 		err := decodeBody(w, r, &req, false)
 		if err == nil {
 			var in any
@@ -49,7 +51,7 @@ func FuzzDecodeSendRequest(f *testing.F) {
 	})
 }
 
-func checkRoundTrip(t *testing.T, given map[string]MessageAttribute, in any) {
+func checkRoundTrip(t *testing.T, given map[string]abanico.MessageAttribute, in any) {
 	decoded, err := decodeAttributes("attributes", given)
 	if err != nil {
 		t.Fatalf("decoded once, failed twice: %v", err)

@@ -6,7 +6,12 @@
 // Resources are addressed by name (topics, queues, functions) except
 // subscriptions, which are addressed by ARN. Bodies are JSON with camelCase
 // fields; unknown fields are rejected. Every failure is answered with an
-// HTTP status and an [Error] under "error".
+// HTTP status and an error body (abanico.ErrorResponse).
+//
+// The bodies are the types of the public client package
+// (github.com/abanico/abanico), so each wire shape is declared once, with
+// its documentation, where clients see it; the few requests read here in
+// another form say why.
 package nativeapi
 
 import (
@@ -20,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/apierr"
 	"github.com/abanico/abanico/internal/function"
 	"github.com/abanico/abanico/internal/queue"
@@ -139,13 +145,12 @@ func (s *statusOnly) WriteHeader(status int) {
 		return
 	}
 	s.wrote = true
-	code := "not_found"
-	msg := "no such resource"
+	e := &abanico.Error{Code: abanico.CodeNotFound, Message: "no such resource"}
 	if status == http.StatusMethodNotAllowed {
-		code, msg = "invalid_parameter", "method not allowed"
+		e = &abanico.Error{Code: abanico.CodeInvalidParameter, Message: "method not allowed"}
 	}
 	s.ResponseWriter.Header().Del("X-Content-Type-Options")
-	writeJSON(s.ResponseWriter, status, errorBody{Error{Code: code, Message: msg}})
+	writeJSON(s.ResponseWriter, status, abanico.ErrorResponse{Error: e})
 }
 
 func (s *statusOnly) Write(p []byte) (int, error) {
@@ -155,30 +160,17 @@ func (s *statusOnly) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Error is the body of every native API error: a stable code (not_found,
-// invalid_parameter, conflict, throttled, too_large or internal), a message
-// and, when one request field is at fault, its name.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-type errorBody struct {
-	Error Error `json:"error"`
-}
-
 // requestError is a fault in the request itself, found before any service
 // is called.
 type requestError struct {
 	status int
-	body   Error
+	body   abanico.Error
 }
 
 func (e *requestError) Error() string { return e.body.Message }
 
 func badRequest(field, format string, args ...any) *requestError {
-	return &requestError{http.StatusBadRequest, Error{Code: "invalid_parameter", Message: fmt.Sprintf(format, args...), Field: field}}
+	return &requestError{http.StatusBadRequest, abanico.Error{Code: abanico.CodeInvalidParameter, Message: fmt.Sprintf(format, args...), Field: field}}
 }
 
 // classify maps a service error code to an HTTP status and native code;
@@ -189,15 +181,15 @@ func classify(code string) (int, string) {
 	switch code {
 	case topic.CodeNotFound, topic.CodeResourceNotFound, queue.CodeQueueDoesNotExist,
 		function.CodeResourceNotFound:
-		return http.StatusNotFound, "not_found"
+		return http.StatusNotFound, abanico.CodeNotFound
 	case function.CodeResourceConflict, queue.CodeQueueAlreadyExists, "QueueAlreadyExists":
-		return http.StatusConflict, "conflict"
+		return http.StatusConflict, abanico.CodeConflict
 	case function.CodeTooManyRequests, queue.CodePurgeQueueInProgress, queue.CodeOverLimit:
-		return http.StatusTooManyRequests, "throttled"
+		return http.StatusTooManyRequests, abanico.CodeThrottled
 	case function.CodeRequestTooLarge, "RequestTooLarge", queue.CodeBatchRequestTooLong:
-		return http.StatusRequestEntityTooLarge, "too_large"
+		return http.StatusRequestEntityTooLarge, abanico.CodeTooLarge
 	}
-	return http.StatusBadRequest, "invalid_parameter"
+	return http.StatusBadRequest, abanico.CodeInvalidParameter
 }
 
 // writeError answers err: a service error by its code, a request error as
@@ -206,32 +198,46 @@ func classify(code string) (int, string) {
 func (h *Handler) writeError(w http.ResponseWriter, err error, field string) {
 	var re *requestError
 	if errors.As(err, &re) {
-		writeJSON(w, re.status, errorBody{re.body})
+		writeJSON(w, re.status, abanico.ErrorResponse{Error: &re.body})
 		return
 	}
 	var ae *apierr.Error
 	if !errors.As(err, &ae) || ae.Server {
 		h.log.Error("native api", "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error{Code: "internal", Message: "internal error"}})
+		writeJSON(w, http.StatusInternalServerError, abanico.ErrorResponse{Error: internalError()})
 		return
 	}
-	status, code := classify(ae.Code)
-	if code != "invalid_parameter" {
-		field = ""
-	}
-	writeJSON(w, status, errorBody{Error{Code: code, Message: ae.Message, Field: field}})
+	status, _ := classify(ae.Code)
+	writeJSON(w, status, abanico.ErrorResponse{Error: errorOf(ae, field)})
 }
 
-// errorOf is the native form of a per-entry service error.
-func errorOf(e *apierr.Error, field string) *Error {
+// internalError is what a server fault shows: nothing of its cause.
+func internalError() *abanico.Error {
+	return &abanico.Error{Code: abanico.CodeInternal, Message: "internal error"}
+}
+
+// errorOf is the native form of a service error (of a request, or of a
+// batch entry); field is kept for invalid_parameter errors only.
+func errorOf(e *apierr.Error, field string) *abanico.Error {
 	if e.Server {
-		return &Error{Code: "internal", Message: "internal error"}
+		return internalError()
 	}
 	_, code := classify(e.Code)
-	if code != "invalid_parameter" {
+	if code != abanico.CodeInvalidParameter {
 		field = ""
 	}
-	return &Error{Code: code, Message: e.Message, Field: field}
+	return &abanico.Error{Code: code, Message: e.Message, Field: field}
+}
+
+// reply answers v with status, or err when it is set (field as for
+// writeError): the common end of a handler. v is evaluated first, so it
+// must not depend on err being nil.
+func (h *Handler) reply(w http.ResponseWriter, status int, v any, err error, field string) {
+	if err != nil {
+		h.writeError(w, err, field)
+		return
+	}
+	writeJSON(w, status, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -267,12 +273,65 @@ func decodeBodyLimit(w http.ResponseWriter, r *http.Request, v any, optional boo
 	return jsonError(err)
 }
 
+// fieldOf names the request field a service error is about: the field
+// paired with the first text its message holds (pairs of text and field),
+// else def.
+func fieldOf(err error, def string, pairs ...string) string {
+	msg := err.Error()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.Contains(msg, pairs[i]) {
+			return pairs[i+1]
+		}
+	}
+	return def
+}
+
+// readMessage reads the body of a one-message request (a publish or a
+// send) into m; id is m's batch entry id, which such a request must not
+// have.
+func readMessage(w http.ResponseWriter, r *http.Request, m any, id *string) error {
+	if err := decodeBody(w, r, m, false); err != nil {
+		return err
+	}
+	if *id != "" {
+		return badRequest("id", "id is only for batch entries")
+	}
+	return nil
+}
+
+// entryPrefix is the field path of a batch request's entry i.
+func entryPrefix(i int) string { return fmt.Sprintf("messages[%d].", i) }
+
+// batchInputs translates the entries of a batch request (a publish or a
+// send) with in, each with its field path; the first entry in error fails
+// them all.
+func batchInputs[M, In any](entries []M, in func(prefix string, m *M) (In, error)) ([]In, error) {
+	out := make([]In, len(entries))
+	for i := range entries {
+		var err error
+		if out[i], err = in(entryPrefix(i), &entries[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// batchResult is the outcome of batch entry i: ok, or when the service
+// refused the entry, its error, with the field at fault named by field
+// (from the service's message and the entry's field path).
+func batchResult(i int, ok abanico.BatchResult, err *apierr.Error, field func(msg, prefix string) string) abanico.BatchResult {
+	if err == nil {
+		return ok
+	}
+	return abanico.BatchResult{ID: ok.ID, Error: errorOf(err, field(err.Message, entryPrefix(i)))}
+}
+
 // jsonError describes a JSON decoding failure, naming the field at fault
 // when the decoder tells it.
 func jsonError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return &requestError{http.StatusRequestEntityTooLarge, Error{Code: "too_large", Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}}
+		return &requestError{http.StatusRequestEntityTooLarge, abanico.Error{Code: abanico.CodeTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}}
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

@@ -84,11 +84,11 @@ func (c *client) must(status int, method, path string, body, out any) {
 }
 
 type errorBody struct {
-	Error nativeapi.Error `json:"error"`
+	Error abanico.Error `json:"error"`
 }
 
 // fails is do expecting an error answer with status, code and field.
-func (c *client) fails(status int, code, field, method, path string, body any) nativeapi.Error {
+func (c *client) fails(status int, code, field, method, path string, body any) abanico.Error {
 	c.t.Helper()
 	var e errorBody
 	got := c.do(method, path, body, &e)
@@ -100,19 +100,19 @@ func (c *client) fails(status int, code, field, method, path string, body any) n
 
 type messages struct {
 	Messages []struct {
-		MessageID     string                                `json:"messageId"`
-		ReceiptHandle string                                `json:"receiptHandle"`
-		Body          string                                `json:"body"`
-		Attributes    map[string]nativeapi.MessageAttribute `json:"attributes"`
-		ReceiveCount  int                                   `json:"receiveCount"`
-		SentAt        string                                `json:"sentAt"`
+		MessageID     string                              `json:"messageId"`
+		ReceiptHandle string                              `json:"receiptHandle"`
+		Body          string                              `json:"body"`
+		Attributes    map[string]abanico.MessageAttribute `json:"attributes"`
+		ReceiveCount  int                                 `json:"receiveCount"`
+		SentAt        string                              `json:"sentAt"`
 	} `json:"messages"`
 }
 
 func TestTopicsAndFanout(t *testing.T) {
 	c := newClient(t)
 
-	var tp nativeapi.Topic
+	var tp abanico.Topic
 	c.must(201, "POST", "/v1/topics", map[string]any{"name": "orders", "attributes": map[string]string{"DisplayName": "Orders"}, "tags": map[string]string{"team": "a"}}, &tp)
 	if tp.Name != "orders" || !strings.HasSuffix(tp.ARN, ":orders") || tp.Attributes["DisplayName"] != "Orders" || tp.Tags["team"] != "a" {
 		t.Fatalf("created %+v", tp)
@@ -121,14 +121,14 @@ func TestTopicsAndFanout(t *testing.T) {
 	if tp.Attributes["DisplayName"] != "All orders" {
 		t.Fatalf("patched %+v", tp)
 	}
-	var list struct{ Topics []nativeapi.Topic }
+	var list struct{ Topics []abanico.Topic }
 	c.must(200, "GET", "/v1/topics", nil, &list)
 	if len(list.Topics) != 1 || list.Topics[0].Name != "orders" {
 		t.Fatalf("list %+v", list)
 	}
 
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "red-orders"}, nil)
-	var sub nativeapi.Subscription
+	var sub abanico.Subscription
 	c.must(201, "POST", "/v1/topics/orders/subscriptions", map[string]any{
 		"protocol": "queue", "endpoint": "red-orders", "raw": true,
 		"filterPolicy": json.RawMessage(`{ "color" : ["red"] }`), "filterScope": "attributes",
@@ -143,12 +143,12 @@ func TestTopicsAndFanout(t *testing.T) {
 		t.Fatalf("topic counts %+v", tp)
 	}
 	esc := "/v1/subscriptions/" + url.PathEscape(sub.ARN)
-	var got nativeapi.Subscription
+	var got abanico.Subscription
 	c.must(200, "GET", esc, nil, &got)
 	if got.ARN != sub.ARN || got.Endpoint != "red-orders" || got.Topic != "orders" {
 		t.Fatalf("get subscription %+v", got)
 	}
-	var subs struct{ Subscriptions []nativeapi.Subscription }
+	var subs struct{ Subscriptions []abanico.Subscription }
 	c.must(200, "GET", "/v1/subscriptions?topic=orders", nil, &subs)
 	if len(subs.Subscriptions) != 1 || subs.Subscriptions[0].ARN != sub.ARN {
 		t.Fatalf("list subscriptions %+v", subs)
@@ -174,7 +174,7 @@ func TestTopicsAndFanout(t *testing.T) {
 	}
 
 	// Batch publish: one entry is invalid (empty message), the others go.
-	var batch struct{ Results []nativeapi.BatchResult }
+	var batch struct{ Results []abanico.BatchResult }
 	c.must(200, "POST", "/v1/topics/orders/messages:batch", map[string]any{"messages": []map[string]any{
 		{"id": "a", "message": "batch red", "attributes": map[string]any{"color": map[string]string{"type": "String", "value": "red"}}},
 		{"id": "b", "message": ""},
@@ -214,7 +214,7 @@ func TestTopicsAndFanout(t *testing.T) {
 func TestQueues(t *testing.T) {
 	c := newClient(t)
 
-	var dlq, q nativeapi.Queue
+	var dlq, q abanico.Queue
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "jobs-dlq"}, &dlq)
 	c.must(201, "POST", "/v1/queues", map[string]any{
 		"name": "jobs", "attributes": map[string]string{"VisibilityTimeout": "40"}, "tags": map[string]string{"env": "test"},
@@ -237,7 +237,7 @@ func TestQueues(t *testing.T) {
 	if q.Attributes["VisibilityTimeout"] != "50" {
 		t.Fatalf("patched %+v", q)
 	}
-	var ql struct{ Queues []nativeapi.Queue }
+	var ql struct{ Queues []abanico.Queue }
 	c.must(200, "GET", "/v1/queues?prefix=jobs", nil, &ql)
 	if len(ql.Queues) != 2 {
 		t.Fatalf("list %+v", ql)
@@ -289,7 +289,7 @@ func TestQueues(t *testing.T) {
 	c.fails(400, "invalid_parameter", "wait", "GET", "/v1/queues/jobs/messages?wait=x", nil)
 
 	// Batch send with one bad entry.
-	var batch struct{ Results []nativeapi.BatchResult }
+	var batch struct{ Results []abanico.BatchResult }
 	c.must(200, "POST", "/v1/queues/jobs/messages:batch", map[string]any{"messages": []map[string]any{
 		{"id": "one", "body": "b1"},
 		{"id": "two", "body": "b2", "delaySeconds": 1000},
@@ -328,7 +328,7 @@ func TestQueues(t *testing.T) {
 
 func TestFunctions(t *testing.T) {
 	c := newClient(t)
-	var fl struct{ Functions []nativeapi.Function }
+	var fl struct{ Functions []abanico.Function }
 	c.must(200, "GET", "/v1/functions", nil, &fl)
 	if fl.Functions == nil || len(fl.Functions) != 0 {
 		t.Fatalf("functions %+v", fl)
@@ -345,14 +345,14 @@ func TestUpdateSubscription(t *testing.T) {
 	c.must(201, "POST", "/v1/topics", map[string]any{"name": "t"}, nil)
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "q"}, nil)
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "q-dlq"}, nil)
-	var sub nativeapi.Subscription
+	var sub abanico.Subscription
 	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{
 		"protocol": "queue", "endpoint": "q", "raw": true, "filterPolicy": map[string]any{"color": []string{"red"}},
 	}, &sub)
 	path := "/v1/subscriptions/" + url.PathEscape(sub.ARN)
 
 	// An empty update changes nothing and returns the subscription.
-	var got nativeapi.Subscription
+	var got abanico.Subscription
 	c.must(200, "PATCH", path, map[string]any{}, &got)
 	if got.ARN != sub.ARN || got.Topic != "t" || got.Attributes["FilterPolicy"] != `{"color":["red"]}` || got.Attributes["RawMessageDelivery"] != "true" {
 		t.Fatalf("empty update: %+v", got)
@@ -403,7 +403,7 @@ func TestUpdateSubscription(t *testing.T) {
 		{"filterPolicy", map[string]any{"raw": true, "filterPolicy": map[string]any{"a": map[string]any{"b": []string{"c"}}}}},
 	} {
 		c.fails(400, "invalid_parameter", tc.field, "PATCH", path, tc.body)
-		got = nativeapi.Subscription{}
+		got = abanico.Subscription{}
 		c.must(200, "GET", path, nil, &got)
 		for _, k := range []string{"FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy", "StandardWebhooksSecret"} {
 			if got.Attributes[k] != before[k] {
@@ -418,7 +418,7 @@ func TestUpdateSubscription(t *testing.T) {
 	if !strings.Contains(got.Attributes["DeliveryPolicy"], `"numRetries":2`) {
 		t.Fatalf("delivery policy: %v", got.Attributes)
 	}
-	got = nativeapi.Subscription{} // decoding into a map adds to it
+	got = abanico.Subscription{} // decoding into a map adds to it
 	c.must(200, "PATCH", path, map[string]any{"filterPolicy": nil, "deadLetterQueue": "", "deliveryPolicy": nil}, &got)
 	for _, k := range []string{"FilterPolicy", "RedrivePolicy", "DeliveryPolicy"} {
 		if v, ok := got.Attributes[k]; ok {
@@ -426,7 +426,7 @@ func TestUpdateSubscription(t *testing.T) {
 		}
 	}
 	c.must(200, "PATCH", path, map[string]any{"filterPolicy": map[string]any{"k": []string{"v"}}}, &got)
-	got = nativeapi.Subscription{}
+	got = abanico.Subscription{}
 	c.must(200, "PATCH", path, `{"filterPolicy":{}}`, &got)
 	if v, ok := got.Attributes["FilterPolicy"]; ok {
 		t.Fatalf("{} did not remove the filter: %q", v)
@@ -463,11 +463,19 @@ func bootstrapZip(t *testing.T, greet string) string {
 	return base64.StdEncoding.EncodeToString(z)
 }
 
+// invokeResult is an invocation's result (abanico.InvokeResult) with its
+// payload decoded, to be compared whatever the order of its keys.
+type invokeResult struct {
+	Payload       any    `json:"payload"`
+	FunctionError string `json:"functionError"`
+	Logs          string `json:"logs"`
+}
+
 func TestFunctionLifecycle(t *testing.T) {
 	c := newClient(t)
 	code := bootstrapZip(t, "hello")
 
-	var f nativeapi.Function
+	var f abanico.Function
 	c.must(201, "POST", "/v1/functions", map[string]any{
 		"name": "greeter", "timeout": 10, "environment": map[string]string{"GREETING": "hola"}, "code": code,
 	}, &f)
@@ -475,7 +483,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		f.Environment["GREETING"] != "hola" || f.ReservedConcurrency != nil || f.CodeSha256 == "" || f.CodeSize == 0 || !strings.HasSuffix(f.ARN, ":function:greeter") {
 		t.Fatalf("created %+v", f)
 	}
-	var res nativeapi.InvokeResult
+	var res invokeResult
 	c.must(200, "POST", "/v1/functions/greeter/invocations", `{"n":1}`, &res)
 	if b, _ := json.Marshal(res.Payload); string(b) != `{"event":{"n":1},"greeting":"hola"}` || res.FunctionError != "" {
 		t.Fatalf("invoke: %s %+v", b, res)
@@ -489,7 +497,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		t.Fatalf("code digest unchanged: %+v", f)
 	}
 	// Configuration: the environment is replaced, the rest stays.
-	f = nativeapi.Function{} // decoding into a map adds to it
+	f = abanico.Function{} // decoding into a map adds to it
 	c.must(200, "PATCH", "/v1/functions/greeter", map[string]any{"environment": map[string]string{}, "memorySize": 256, "reservedConcurrency": 5}, &f)
 	if len(f.Environment) != 0 || f.MemorySize != 256 || f.Timeout != 10 || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 5 {
 		t.Fatalf("patched %+v", f)
@@ -508,7 +516,7 @@ func TestFunctionLifecycle(t *testing.T) {
 	if f.MemorySize != 256 || f.Runtime != "provided.al2023" || f.ReservedConcurrency == nil || *f.ReservedConcurrency != 5 {
 		t.Fatalf("after rejected updates %+v", f)
 	}
-	f = nativeapi.Function{}
+	f = abanico.Function{}
 	c.must(200, "PATCH", "/v1/functions/greeter", map[string]any{"removeReservedConcurrency": true, "reservedConcurrency": nil}, &f)
 	if f.ReservedConcurrency != nil || f.MemorySize != 256 {
 		t.Fatalf("reservation not removed: %+v", f)
@@ -538,7 +546,7 @@ func TestFunctionLifecycle(t *testing.T) {
 }
 
 type peeked struct {
-	Messages []nativeapi.PeekedMessage `json:"messages"`
+	Messages []abanico.PeekedMessage `json:"messages"`
 }
 
 // peekStates renders a peek as "body:state:receives" items.
@@ -627,17 +635,17 @@ func TestStatus(t *testing.T) {
 	})
 	c := &client{t: t, base: srv.URL()}
 
-	var st nativeapi.Status
+	var st abanico.Status
 	c.must(200, "GET", "/v1/status", nil, &st)
 	if st.Version != "1.2.3-test" || st.Engine.Mode != "embedded" || st.Engine.Durability != "relaxed" || st.Engine.Replicas != 1 ||
-		st.Engine.StartedAt == "" || st.Counts != (nativeapi.Counts{}) || st.Busiest == nil || len(st.Busiest) != 0 {
+		st.Engine.StartedAt == "" || st.Counts != (abanico.Counts{}) || st.Busiest == nil || len(st.Busiest) != 0 {
 		t.Fatalf("empty server: %+v", st)
 	}
 
 	c.must(201, "POST", "/v1/topics", map[string]any{"name": "t"}, nil)
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "busy"}, nil)
 	c.must(201, "POST", "/v1/queues", map[string]any{"name": "idle"}, nil)
-	var busySub, fnSub nativeapi.Subscription
+	var busySub, fnSub abanico.Subscription
 	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "queue", "endpoint": "busy"}, &busySub)
 	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "queue", "endpoint": "idle", "filterPolicy": map[string]any{"never": []string{"x"}}}, nil)
 	// A function that takes its time: its subscription's messages stay in
@@ -653,16 +661,16 @@ func TestStatus(t *testing.T) {
 	}
 	// Fanout is asynchronous: wait until the queue holds the three copies,
 	// then take one in flight.
-	var q nativeapi.Queue
+	var q abanico.Queue
 	for deadline := time.Now().Add(20 * time.Second); q.Attributes["ApproximateNumberOfMessages"] != "3" && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 		c.must(200, "GET", "/v1/queues/busy", nil, &q)
 	}
 	c.must(200, "GET", "/v1/queues/busy/messages?visibility=60", nil, nil)
 
-	var busy, fn *nativeapi.BusySubscription
+	var busy, fn *abanico.BusySubscription
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		st = nativeapi.Status{}
+		st = abanico.Status{}
 		c.must(200, "GET", "/v1/status", nil, &st)
 		busy, fn = nil, nil
 		for i, b := range st.Busiest {
@@ -677,10 +685,10 @@ func TestStatus(t *testing.T) {
 			break
 		}
 	}
-	if st.Counts != (nativeapi.Counts{Topics: 1, Subscriptions: 3, Queues: 2, Functions: 1}) || len(st.Busiest) != 2 {
+	if st.Counts != (abanico.Counts{Topics: 1, Subscriptions: 3, Queues: 2, Functions: 1}) || len(st.Busiest) != 2 {
 		t.Fatalf("status: %+v", st)
 	}
-	if busy == nil || *busy != (nativeapi.BusySubscription{ARN: busySub.ARN, Topic: "t", Protocol: "queue", Endpoint: "busy", Backlog: 2, InFlight: 1}) {
+	if busy == nil || *busy != (abanico.BusySubscription{ARN: busySub.ARN, Topic: "t", Protocol: "queue", Endpoint: "busy", Backlog: 2, InFlight: 1}) {
 		t.Fatalf("queue subscription: %+v in %+v", busy, st.Busiest)
 	}
 	if fn == nil || fn.Protocol != "function" || fn.Endpoint != "slow" || fn.Backlog+uint64(fn.InFlight) != 3 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/nativeapi"
 )
 
@@ -126,7 +127,7 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res2.Body.Close()
-	var e struct{ Error nativeapi.Error }
+	var e struct{ Error abanico.Error }
 	if err := json.NewDecoder(res2.Body).Decode(&e); err != nil || res2.StatusCode != 404 || e.Error.Code != "not_found" {
 		t.Fatalf("unknown path: %d %+v %v", res2.StatusCode, e, err)
 	}

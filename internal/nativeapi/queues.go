@@ -13,15 +13,7 @@ import (
 	"github.com/abanico/abanico/internal/queue"
 )
 
-// Queue is a queue as the native API shows it: every attribute, and tags.
-type Queue struct {
-	Name       string            `json:"name"`
-	ARN        string            `json:"arn"`
-	Attributes map[string]string `json:"attributes"`
-	Tags       map[string]string `json:"tags"`
-}
-
-func (h *Handler) queueView(ctx context.Context, q *queue.Queue) (*Queue, error) {
+func (h *Handler) queueView(ctx context.Context, q *queue.Queue) (*abanico.Queue, error) {
 	attrs, err := h.queues.GetAttributes(ctx, q.Name, []string{"All"})
 	if err != nil {
 		return nil, fmt.Errorf("attributes of queue %s: %w", q.Name, err)
@@ -30,21 +22,7 @@ func (h *Handler) queueView(ctx context.Context, q *queue.Queue) (*Queue, error)
 	for k, v := range q.Tags {
 		tags[k] = v
 	}
-	return &Queue{Name: q.Name, ARN: h.queues.ARN(q.Name), Attributes: attrs, Tags: tags}, nil
-}
-
-// DeadLetterQueue names a queue's dead-letter queue and after how many
-// receives a message moves there.
-type DeadLetterQueue struct {
-	Name            string `json:"name"`
-	MaxReceiveCount int    `json:"maxReceiveCount"`
-}
-
-type createQueueRequest struct {
-	Name            string            `json:"name"`
-	Attributes      map[string]string `json:"attributes"`
-	Tags            map[string]string `json:"tags"`
-	DeadLetterQueue *DeadLetterQueue  `json:"deadLetterQueue,omitempty"`
+	return &abanico.Queue{Name: q.Name, ARN: h.queues.ARN(q.Name), Attributes: attrs, Tags: tags}, nil
 }
 
 // queueField names the request field an SQS validation message is about.
@@ -63,7 +41,7 @@ func queueField(msg string) string {
 }
 
 func (h *Handler) createQueue(w http.ResponseWriter, r *http.Request) {
-	var req createQueueRequest
+	var req abanico.CreateQueueInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -90,20 +68,12 @@ func (h *Handler) createQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.queueView(r.Context(), q)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusCreated, v)
+	h.reply(w, http.StatusCreated, v, err, "")
 }
 
 func (h *Handler) listQueues(w http.ResponseWriter, r *http.Request) {
 	out, err := views(r.Context(), h.queues.List(r.URL.Query().Get("prefix")), h.queueView)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string][]*Queue{"queues": out})
+	h.reply(w, http.StatusOK, map[string][]*abanico.Queue{"queues": out}, err, "")
 }
 
 func (h *Handler) getQueue(w http.ResponseWriter, r *http.Request) {
@@ -113,22 +83,14 @@ func (h *Handler) getQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.queueView(r.Context(), q)
-	if err != nil {
-		h.writeError(w, err, "name")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}
-
-type updateQueueRequest struct {
-	Attributes map[string]string `json:"attributes"`
+	h.reply(w, http.StatusOK, v, err, "name")
 }
 
 // updateQueue sets the given attributes together: nothing changes when
 // the service rejects one.
 func (h *Handler) updateQueue(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req updateQueueRequest
+	var req abanico.UpdateAttributesInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -143,11 +105,7 @@ func (h *Handler) updateQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.queueView(r.Context(), q)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	h.reply(w, http.StatusOK, v, err, "")
 }
 
 func (h *Handler) deleteQueue(w http.ResponseWriter, r *http.Request) {
@@ -168,14 +126,7 @@ func (h *Handler) purgeQueue(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-type sendRequest struct {
-	ID           string                      `json:"id,omitempty"`
-	Body         string                      `json:"body"`
-	Attributes   map[string]MessageAttribute `json:"attributes,omitempty"`
-	DelaySeconds *int                        `json:"delaySeconds,omitempty"`
-}
-
-func sendInput(prefix string, m *sendRequest) (queue.SendInput, error) {
+func sendInput(prefix string, m *abanico.QueueMessage) (queue.SendInput, error) {
 	attrs, err := decodeAttributes(prefix+"attributes", m.Attributes)
 	if err != nil {
 		return queue.SendInput{}, err
@@ -198,13 +149,9 @@ func sendField(msg, prefix string) string {
 
 func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req sendRequest
-	if err := decodeBody(w, r, &req, false); err != nil {
+	var req abanico.QueueMessage
+	if err := readMessage(w, r, &req, &req.ID); err != nil {
 		h.writeError(w, err, "")
-		return
-	}
-	if req.ID != "" {
-		h.writeError(w, badRequest("id", "id is only for batch entries"), "")
 		return
 	}
 	in, err := sendInput("", &req)
@@ -221,30 +168,24 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, fmt.Errorf("send to %s: %w", name, e), sendField(e.Message, ""))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"messageId": res[0].MessageID, "md5OfBody": res[0].MD5OfBody})
-}
-
-type sendBatchRequest struct {
-	Messages []sendRequest `json:"messages"`
+	writeJSON(w, http.StatusCreated, abanico.SendResult{MessageID: res[0].MessageID, MD5OfBody: res[0].MD5OfBody})
 }
 
 func (h *Handler) sendMessageBatch(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req sendBatchRequest
+	var req abanico.SendBatchInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
 	}
-	ids := make([]string, len(req.Messages))
-	ins := make([]queue.SendInput, len(req.Messages))
-	for i := range req.Messages {
-		ids[i] = req.Messages[i].ID
-		in, err := sendInput(fmt.Sprintf("messages[%d].", i), &req.Messages[i])
-		if err != nil {
-			h.writeError(w, err, "")
-			return
-		}
-		ins[i] = in
+	ins, err := batchInputs(req.Messages, sendInput)
+	if err != nil {
+		h.writeError(w, err, "")
+		return
+	}
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ID
 	}
 	if err := queue.ValidateBatchIDs("message", ids); err != nil {
 		h.writeError(w, fmt.Errorf("send batch to %s: %w", name, err), "messages")
@@ -255,25 +196,11 @@ func (h *Handler) sendMessageBatch(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, fmt.Errorf("send batch to %s: %w", name, err), "name")
 		return
 	}
-	out := make([]BatchResult, len(res))
+	out := make([]abanico.BatchResult, len(res))
 	for i, sr := range res {
-		out[i] = BatchResult{ID: sr.ID, MessageID: sr.MessageID, MD5OfBody: sr.MD5OfBody}
-		if sr.Err != nil {
-			out[i] = BatchResult{ID: sr.ID, Error: errorOf(sr.Err, sendField(sr.Err.Message, fmt.Sprintf("messages[%d].", i)))}
-		}
+		out[i] = batchResult(i, abanico.BatchResult{ID: sr.ID, MessageID: sr.MessageID, MD5OfBody: sr.MD5OfBody}, sr.Err, sendField)
 	}
-	writeJSON(w, http.StatusOK, map[string][]BatchResult{"results": out})
-}
-
-// Message is a received queue message. SentAt is RFC 3339 with
-// milliseconds, in UTC.
-type Message struct {
-	MessageID     string                      `json:"messageId"`
-	ReceiptHandle string                      `json:"receiptHandle"`
-	Body          string                      `json:"body"`
-	Attributes    map[string]MessageAttribute `json:"attributes"`
-	ReceiveCount  int                         `json:"receiveCount"`
-	SentAt        string                      `json:"sentAt,omitempty"`
+	writeJSON(w, http.StatusOK, map[string][]abanico.BatchResult{"results": out})
 }
 
 // receiveMessages receives up to ?max messages, long polling up to ?wait
@@ -305,11 +232,11 @@ func (h *Handler) receiveMessages(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, fmt.Errorf("receive from %s: %w", name, err), receiveField(err.Error()))
 		return
 	}
-	out := make([]Message, len(msgs))
+	out := make([]abanico.ReceivedMessage, len(msgs))
 	handles := make([]string, len(msgs))
 	for i, m := range msgs {
 		handles[i] = m.ReceiptHandle
-		out[i] = Message{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: nativeAttributes(m.MessageAttributes)}
+		out[i] = abanico.ReceivedMessage{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Attributes: nativeAttributes(m.MessageAttributes)}
 		out[i].ReceiveCount, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 		if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
 			out[i].SentAt = apiTime(time.UnixMilli(ms))
@@ -328,24 +255,7 @@ func (h *Handler) receiveMessages(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string][]Message{"messages": out})
-}
-
-// PeekedMessage is a message as a peek shows it: State is visible,
-// inflight or delayed; ReceiveCount is approximate (see queue.Peek);
-// VisibleAt, for in-flight and delayed messages, is when it becomes
-// visible, when known. Times are RFC 3339 with milliseconds, in UTC.
-type PeekedMessage struct {
-	MessageID             string                      `json:"messageId"`
-	Sequence              uint64                      `json:"sequence"`
-	State                 string                      `json:"state"`
-	ReceiveCount          int                         `json:"receiveCount"`
-	SentAt                string                      `json:"sentAt,omitempty"`
-	VisibleAt             string                      `json:"visibleAt,omitempty"`
-	FirstReceivedAt       string                      `json:"firstReceivedAt,omitempty"`
-	DeadLetterSourceQueue string                      `json:"deadLetterSourceQueue,omitempty"`
-	Body                  string                      `json:"body"`
-	Attributes            map[string]MessageAttribute `json:"attributes"`
+	writeJSON(w, http.StatusOK, map[string][]abanico.ReceivedMessage{"messages": out})
 }
 
 // defaultPeek is how many messages a peek returns without ?max.
@@ -374,16 +284,12 @@ func (h *Handler) peekMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs, err := h.queues.Peek(r.Context(), name, n)
 	if err != nil {
-		field := "name"
-		if strings.Contains(err.Error(), "parameter max") {
-			field = "max"
-		}
-		h.writeError(w, fmt.Errorf("peek into %s: %w", name, err), field)
+		h.writeError(w, fmt.Errorf("peek into %s: %w", name, err), fieldOf(err, "name", "parameter max", "max"))
 		return
 	}
-	out := make([]PeekedMessage, len(msgs))
+	out := make([]abanico.PeekedMessage, len(msgs))
 	for i, m := range msgs {
-		out[i] = PeekedMessage{
+		out[i] = abanico.PeekedMessage{
 			MessageID: m.MessageID, Sequence: m.Sequence, State: m.State, ReceiveCount: m.ReceiveCount,
 			VisibleAt: apiTime(m.VisibleAt), FirstReceivedAt: apiTime(m.FirstReceiveAt),
 			Body: m.Body, Attributes: nativeAttributes(m.Attributes),
@@ -398,7 +304,7 @@ func (h *Handler) peekMessages(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string][]PeekedMessage{"messages": out})
+	writeJSON(w, http.StatusOK, map[string][]abanico.PeekedMessage{"messages": out})
 }
 
 // receiveField names the query parameter an SQS receive message is about.
@@ -428,13 +334,9 @@ func (h *Handler) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-type visibilityRequest struct {
-	VisibilityTimeout *int `json:"visibilityTimeout"`
-}
-
 func (h *Handler) changeVisibility(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req visibilityRequest
+	var req abanico.ChangeVisibilityInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -449,11 +351,7 @@ func (h *Handler) changeVisibility(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := errs[0]; e != nil {
-		field := "receiptHandle"
-		if strings.Contains(e.Message, "VisibilityTimeout") {
-			field = "visibilityTimeout"
-		}
-		h.writeError(w, fmt.Errorf("change visibility in %s: %w", name, e), field)
+		h.writeError(w, fmt.Errorf("change visibility in %s: %w", name, e), fieldOf(e, "receiptHandle", "VisibilityTimeout", "visibilityTimeout"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -479,13 +377,7 @@ func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
 	}
 	handle, err := h.queues.StartMoveTask(r.Context(), h.queues.ARN(name), dest, rate)
 	if err != nil {
-		field := "name"
-		switch msg := err.Error(); {
-		case strings.Contains(msg, "DestinationArn"):
-			field = "destination"
-		case strings.Contains(msg, "MaxNumberOfMessagesPerSecond"):
-			field = "maxMessagesPerSecond"
-		}
+		field := fieldOf(err, "name", "DestinationArn", "destination", "MaxNumberOfMessagesPerSecond", "maxMessagesPerSecond")
 		if isNotFound(err) && field == "destination" {
 			// A missing destination is a fault of the request body, not of
 			// the addressed resource.
@@ -535,11 +427,7 @@ func (h *Handler) redriveTasks(w http.ResponseWriter, r *http.Request) {
 	}
 	tasks, err := h.queues.ListMoveTasks(h.queues.ARN(name), n)
 	if err != nil {
-		field := "name"
-		if strings.Contains(err.Error(), "MaxResults") {
-			field = "max"
-		}
-		h.writeError(w, fmt.Errorf("redrive tasks of %s: %w", name, err), field)
+		h.writeError(w, fmt.Errorf("redrive tasks of %s: %w", name, err), fieldOf(err, "name", "MaxResults", "max"))
 		return
 	}
 	out := make([]abanico.RedriveTask, len(tasks))
@@ -558,7 +446,7 @@ func (h *Handler) moveTaskOf(r *http.Request) (queue.MoveTask, error) {
 	}
 	t, err := h.queues.MoveTask(handle)
 	if err == nil && t.SourceArn != h.queues.ARN(name) {
-		err = &requestError{http.StatusNotFound, Error{Code: "not_found", Message: "queue " + name + " has no redrive task with this handle"}}
+		err = &requestError{http.StatusNotFound, abanico.Error{Code: abanico.CodeNotFound, Message: "queue " + name + " has no redrive task with this handle"}}
 	}
 	return t, err
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/topic"
 )
 
@@ -30,45 +31,6 @@ type Option func(*Handler)
 // WithInfo sets what GET /v1/status tells of the server.
 func WithInfo(info Info) Option { return func(h *Handler) { h.info = info } }
 
-// Status is the server's state at a glance.
-type Status struct {
-	Version string       `json:"version"`
-	Engine  EngineStatus `json:"engine"`
-	Counts  Counts       `json:"counts"`
-	// Busiest are the subscriptions with the most messages waiting, most
-	// first (at most 10; only those with messages waiting or in flight).
-	Busiest []BusySubscription `json:"busiest"`
-}
-
-// EngineStatus describes the storage engine.
-type EngineStatus struct {
-	Mode       string `json:"mode"`
-	Durability string `json:"durability"`
-	Replicas   int    `json:"replicas"`
-	StartedAt  string `json:"startedAt,omitempty"`
-}
-
-// Counts are how many resources exist.
-type Counts struct {
-	Topics        int `json:"topics"`
-	Subscriptions int `json:"subscriptions"`
-	Queues        int `json:"queues"`
-	Functions     int `json:"functions"`
-}
-
-// BusySubscription is a subscription's backlog: for http, https and
-// function subscriptions the messages its cursor has not handed out and
-// those being attempted; for queue subscriptions the target queue's
-// visible and in-flight messages.
-type BusySubscription struct {
-	ARN      string `json:"arn"`
-	Topic    string `json:"topic"`
-	Protocol string `json:"protocol"`
-	Endpoint string `json:"endpoint"`
-	Backlog  uint64 `json:"backlog"`
-	InFlight int    `json:"inFlight"`
-}
-
 // maxBusiest is how many subscriptions the status lists.
 const maxBusiest = 10
 
@@ -80,10 +42,10 @@ const statusConcurrency = 8
 // lookup per endpoint subscription and per subscribed queue.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	subs := h.topics.ListSubscriptions()
-	st := Status{
+	st := abanico.Status{
 		Version: h.info.Version,
-		Engine:  EngineStatus{Mode: h.info.Mode, Durability: h.info.Durability, Replicas: h.info.Replicas, StartedAt: apiTime(h.info.StartedAt)},
-		Counts: Counts{
+		Engine:  abanico.EngineStatus{Mode: h.info.Mode, Durability: h.info.Durability, Replicas: h.info.Replicas, StartedAt: apiTime(h.info.StartedAt)},
+		Counts: abanico.Counts{
 			Topics: len(h.topics.ListTopics()), Subscriptions: len(subs),
 			Queues: len(h.queues.List("")), Functions: len(h.functions.List()),
 		},
@@ -114,7 +76,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 // messages waiting or in flight. Subscriptions deleted meanwhile, and
 // queue subscriptions whose queue is missing or of another account, are
 // left out.
-func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]BusySubscription, error) {
+func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]abanico.BusySubscription, error) {
 	type queueLoad struct {
 		once              sync.Once
 		visible, inFlight int
@@ -122,7 +84,7 @@ func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]B
 	}
 	var (
 		mu      sync.Mutex
-		out     = []BusySubscription{}
+		out     = []abanico.BusySubscription{}
 		firstEr error
 		queues  = map[string]*queueLoad{}
 		qmu     sync.Mutex
@@ -155,7 +117,7 @@ func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]B
 			defer wg.Done()
 			defer func() { <-sem }()
 			protocol, endpoint := h.nativeEndpoint(sub.Protocol, sub.Endpoint)
-			b := BusySubscription{ARN: h.topics.SubscriptionArn(sub), Topic: sub.TopicName, Protocol: protocol, Endpoint: endpoint}
+			b := abanico.BusySubscription{ARN: h.topics.SubscriptionArn(sub), Topic: sub.TopicName, Protocol: protocol, Endpoint: endpoint}
 			var err error
 			if sub.Protocol == "sqs" {
 				name, ok := h.queueNameOf(sub.Endpoint)

@@ -9,24 +9,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/apierr"
 	"github.com/abanico/abanico/internal/topic"
 )
 
 // Native subscription protocols and the SNS protocols they stand for.
 var protocolToSNS = map[string]string{"queue": "sqs", "http": "http", "https": "https", "function": "lambda"}
-
-// Subscription is a subscription as the native API shows it: Protocol is
-// the native protocol name and Endpoint the endpoint as given natively (a
-// queue or function name, or a URL).
-type Subscription struct {
-	ARN        string            `json:"arn"`
-	Topic      string            `json:"topic"`
-	Protocol   string            `json:"protocol"`
-	Endpoint   string            `json:"endpoint"`
-	Pending    bool              `json:"pending"`
-	Attributes map[string]string `json:"attributes"`
-}
 
 func isNotFound(err error) bool {
 	var ae *apierr.Error
@@ -56,7 +45,7 @@ func (h *Handler) nativeEndpoint(protocol, endpoint string) (string, string) {
 	return protocol, endpoint
 }
 
-func (h *Handler) subscriptionView(ctx context.Context, sub *topic.Subscription) (*Subscription, error) {
+func (h *Handler) subscriptionView(ctx context.Context, sub *topic.Subscription) (*abanico.Subscription, error) {
 	arn := h.topics.SubscriptionArn(sub)
 	attrs, err := h.topics.GetSubscriptionAttributes(ctx, arn)
 	if err != nil {
@@ -65,29 +54,21 @@ func (h *Handler) subscriptionView(ctx context.Context, sub *topic.Subscription)
 	return h.subscriptionFromAttributes(arn, sub.TopicName, attrs), nil
 }
 
-func (h *Handler) subscriptionFromAttributes(arn, topicName string, attrs map[string]string) *Subscription {
+func (h *Handler) subscriptionFromAttributes(arn, topicName string, attrs map[string]string) *abanico.Subscription {
 	protocol, endpoint := h.nativeEndpoint(attrs["Protocol"], attrs["Endpoint"])
 	pending, _ := strconv.ParseBool(attrs["PendingConfirmation"])
-	return &Subscription{ARN: arn, Topic: topicName, Protocol: protocol, Endpoint: endpoint, Pending: pending, Attributes: attrs}
+	return &abanico.Subscription{ARN: arn, Topic: topicName, Protocol: protocol, Endpoint: endpoint, Pending: pending, Attributes: attrs}
 }
 
-// subscriptionSettings are the subscription options shared by subscribe
-// and update. In an update an absent field is left unchanged and a removal
-// is: filterPolicy or deliveryPolicy null (or, for filterPolicy, {}), and
-// deadLetterQueue or webhookSecret "". filterScope "" is absent.
-type subscriptionSettings struct {
-	FilterPolicy    json.RawMessage `json:"filterPolicy,omitempty"`
-	FilterScope     string          `json:"filterScope,omitempty"`
-	Raw             *bool           `json:"raw,omitempty"`
-	DeadLetterQueue *string         `json:"deadLetterQueue,omitempty"`
-	DeliveryPolicy  json.RawMessage `json:"deliveryPolicy,omitempty"`
-	WebhookSecret   *string         `json:"webhookSecret,omitempty"`
-}
-
+// subscribeRequest is the body of a subscribe, an abanico.SubscribeInput
+// read with the options of an update (abanico.UpdateSubscriptionInput),
+// which tell an absent option from a zero one: raw false, given, is set
+// on the new subscription as given, and one function turns both bodies
+// into attributes.
 type subscribeRequest struct {
 	Protocol string `json:"protocol"`
 	Endpoint string `json:"endpoint"`
-	subscriptionSettings
+	abanico.UpdateSubscriptionInput
 }
 
 // compactJSON re-serializes a raw JSON object given in field; null, {}
@@ -114,7 +95,7 @@ func compactJSON(field string, raw json.RawMessage) (string, error) {
 // subscription attributes: only the fields present are in the map, and a
 // removal is an empty value (the service drops attributes set to "").
 // It checks the shapes of the fields, never the values the service checks.
-func (h *Handler) settingsAttributes(req *subscriptionSettings) (map[string]string, error) {
+func (h *Handler) settingsAttributes(req *abanico.UpdateSubscriptionInput) (map[string]string, error) {
 	attrs := map[string]string{}
 	if len(req.FilterPolicy) > 0 {
 		fp, err := compactJSON("filterPolicy", req.FilterPolicy)
@@ -160,7 +141,7 @@ func (h *Handler) settingsAttributes(req *subscriptionSettings) (map[string]stri
 
 // subscribeAttributes translates the native subscription options into the
 // attributes of a new subscription (removals mean "not set").
-func (h *Handler) subscribeAttributes(req *subscriptionSettings) (map[string]string, error) {
+func (h *Handler) subscribeAttributes(req *abanico.UpdateSubscriptionInput) (map[string]string, error) {
 	attrs, err := h.settingsAttributes(req)
 	if err != nil {
 		return nil, err
@@ -210,7 +191,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	case protocol == "lambda":
 		endpoint = h.functions.FunctionArn(endpoint)
 	}
-	attrs, err := h.subscribeAttributes(&req.subscriptionSettings)
+	attrs, err := h.subscribeAttributes(&req.UpdateSubscriptionInput)
 	if err != nil {
 		h.writeError(w, err, "")
 		return
@@ -221,11 +202,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.subscriptionView(r.Context(), sub)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusCreated, v)
+	h.reply(w, http.StatusCreated, v, err, "")
 }
 
 func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
@@ -240,24 +217,16 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		subs = h.topics.ListSubscriptions()
 	}
 	out, err := views(r.Context(), subs, h.subscriptionView)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string][]*Subscription{"subscriptions": out})
+	h.reply(w, http.StatusOK, map[string][]*abanico.Subscription{"subscriptions": out}, err, "")
 }
 
 func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request) {
 	v, err := h.subscriptionByARN(r.Context(), r.PathValue("arn"))
-	if err != nil {
-		h.writeError(w, err, "arn")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	h.reply(w, http.StatusOK, v, err, "arn")
 }
 
 // subscriptionByARN reads a subscription's attributes and renders it.
-func (h *Handler) subscriptionByARN(ctx context.Context, arn string) (*Subscription, error) {
+func (h *Handler) subscriptionByARN(ctx context.Context, arn string) (*abanico.Subscription, error) {
 	attrs, err := h.topics.GetSubscriptionAttributes(ctx, arn)
 	if err != nil {
 		return nil, fmt.Errorf("subscription %s: %w", arn, err)
@@ -295,7 +264,7 @@ func updateOrder(attrs map[string]string) []string {
 // rejects one, those already set are put back as they were.
 func (h *Handler) updateSubscription(w http.ResponseWriter, r *http.Request) {
 	arn := r.PathValue("arn")
-	var req subscriptionSettings
+	var req abanico.UpdateSubscriptionInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -324,11 +293,7 @@ func (h *Handler) updateSubscription(w http.ResponseWriter, r *http.Request) {
 		done = append(done, name)
 	}
 	v, err := h.subscriptionByARN(r.Context(), arn)
-	if err != nil {
-		h.writeError(w, err, "arn")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	h.reply(w, http.StatusOK, v, err, "arn")
 }
 
 // unsubscribe deletes a subscription; deleting one that does not exist
@@ -350,7 +315,30 @@ func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, err, "arn")
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, statsView(st))
+}
+
+// statsView renders a subscription's delivery state.
+func statsView(st *topic.SubscriptionStats) abanico.SubscriptionStats {
+	c, b := st.Counters, st.Breaker
+	out := abanico.SubscriptionStats{
+		Backlog: st.Backlog, InFlight: st.InFlight,
+		Counters: abanico.DeliveryCounters{
+			Delivered: c.Delivered, Failed: c.Failed, Retried: c.Retried, DeadLettered: c.DeadLettered, Dropped: c.Dropped,
+		},
+		Breaker: abanico.BreakerStatus{
+			State: string(b.State), ConsecutiveFailures: b.ConsecutiveFailures, OpenedAt: b.OpenedAt,
+			NextProbe: b.NextProbe, Cooldown: b.Cooldown, Trips: b.Trips,
+		},
+		Attempts: make([]abanico.Attempt, len(st.Attempts)),
+	}
+	for i, a := range st.Attempts {
+		out.Attempts[i] = abanico.Attempt{
+			Time: a.Time, MessageID: a.MessageID, Attempt: a.Attempt, Status: a.Status,
+			Latency: a.Latency, Error: a.Error, Outcome: string(a.Outcome),
+		}
+	}
+	return out
 }
 
 // codeOf is the service error code of err ("" for other errors).

@@ -8,22 +8,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/abanico/abanico"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/topic"
 )
 
-// Topic is a topic as the native API shows it.
-type Topic struct {
-	Name                   string            `json:"name"`
-	ARN                    string            `json:"arn"`
-	Attributes             map[string]string `json:"attributes"`
-	Tags                   map[string]string `json:"tags"`
-	SubscriptionsConfirmed int               `json:"subscriptionsConfirmed"`
-	SubscriptionsPending   int               `json:"subscriptionsPending"`
-}
-
 // topicView reads a topic's attributes and tags.
-func (h *Handler) topicView(ctx context.Context, name string) (*Topic, error) {
+func (h *Handler) topicView(ctx context.Context, name string) (*abanico.Topic, error) {
 	arn := h.topics.TopicArn(name)
 	attrs, err := h.topics.GetTopicAttributes(ctx, arn)
 	if err != nil {
@@ -36,20 +27,14 @@ func (h *Handler) topicView(ctx context.Context, name string) (*Topic, error) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	t := &Topic{Name: name, ARN: arn, Attributes: attrs, Tags: tags}
+	t := &abanico.Topic{Name: name, ARN: arn, Attributes: attrs, Tags: tags}
 	t.SubscriptionsConfirmed, _ = strconv.Atoi(attrs["SubscriptionsConfirmed"])
 	t.SubscriptionsPending, _ = strconv.Atoi(attrs["SubscriptionsPending"])
 	return t, nil
 }
 
-type createTopicRequest struct {
-	Name       string            `json:"name"`
-	Attributes map[string]string `json:"attributes"`
-	Tags       map[string]string `json:"tags"`
-}
-
 func (h *Handler) createTopic(w http.ResponseWriter, r *http.Request) {
-	var req createTopicRequest
+	var req abanico.CreateTopicInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -60,11 +45,7 @@ func (h *Handler) createTopic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.topicView(r.Context(), t.Name)
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusCreated, v)
+	h.reply(w, http.StatusCreated, v, err, "")
 }
 
 // topicField names the request field an SNS validation message is about:
@@ -83,34 +64,22 @@ func topicField(err error, def string) string {
 }
 
 func (h *Handler) listTopics(w http.ResponseWriter, r *http.Request) {
-	out, err := views(r.Context(), h.topics.ListTopics(), func(ctx context.Context, t *topic.Topic) (*Topic, error) {
+	out, err := views(r.Context(), h.topics.ListTopics(), func(ctx context.Context, t *topic.Topic) (*abanico.Topic, error) {
 		return h.topicView(ctx, t.Name)
 	})
-	if err != nil {
-		h.writeError(w, err, "")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string][]*Topic{"topics": out})
+	h.reply(w, http.StatusOK, map[string][]*abanico.Topic{"topics": out}, err, "")
 }
 
 func (h *Handler) getTopic(w http.ResponseWriter, r *http.Request) {
 	v, err := h.topicView(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.writeError(w, err, "name")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}
-
-type updateTopicRequest struct {
-	Attributes map[string]string `json:"attributes"`
+	h.reply(w, http.StatusOK, v, err, "name")
 }
 
 // updateTopic sets each given attribute in name order; it stops at the
 // first one the service rejects (the earlier ones stay set).
 func (h *Handler) updateTopic(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req updateTopicRequest
+	var req abanico.UpdateAttributesInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
@@ -128,11 +97,7 @@ func (h *Handler) updateTopic(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v, err := h.topicView(r.Context(), name)
-	if err != nil {
-		h.writeError(w, err, "name")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	h.reply(w, http.StatusOK, v, err, "name")
 }
 
 // deleteTopic deletes a topic and its subscriptions; deleting a topic that
@@ -145,17 +110,9 @@ func (h *Handler) deleteTopic(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-type publishRequest struct {
-	ID         string                      `json:"id,omitempty"`
-	Message    string                      `json:"message"`
-	Subject    string                      `json:"subject,omitempty"`
-	Structure  string                      `json:"structure,omitempty"`
-	Attributes map[string]MessageAttribute `json:"attributes,omitempty"`
-}
-
 // publishInput translates one message; prefix is its request field path
 // ("" or "messages[i].").
-func (h *Handler) publishInput(arn, prefix string, m *publishRequest) (topic.PublishInput, error) {
+func (h *Handler) publishInput(arn, prefix string, m *abanico.TopicMessage) (topic.PublishInput, error) {
 	attrs, err := decodeAttributes(prefix+"attributes", m.Attributes)
 	if err != nil {
 		return topic.PublishInput{}, err
@@ -184,13 +141,9 @@ func publishField(msg, prefix string) string {
 
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req publishRequest
-	if err := decodeBody(w, r, &req, false); err != nil {
+	var req abanico.TopicMessage
+	if err := readMessage(w, r, &req, &req.ID); err != nil {
 		h.writeError(w, err, "")
-		return
-	}
-	if req.ID != "" {
-		h.writeError(w, badRequest("id", "id is only for batch entries"), "")
 		return
 	}
 	in, err := h.publishInput(h.topics.TopicArn(name), "", &req)
@@ -206,50 +159,31 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"messageId": id})
 }
 
-type publishBatchRequest struct {
-	Messages []publishRequest `json:"messages"`
-}
-
-// BatchResult is the outcome of one batch entry: MessageID (and, for
-// queues, MD5OfBody) or Error.
-type BatchResult struct {
-	ID        string `json:"id"`
-	MessageID string `json:"messageId,omitempty"`
-	MD5OfBody string `json:"md5OfBody,omitempty"`
-	Error     *Error `json:"error,omitempty"`
-}
-
 func (h *Handler) publishBatch(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	var req publishBatchRequest
+	var req abanico.PublishBatchInput
 	if err := decodeBody(w, r, &req, false); err != nil {
 		h.writeError(w, err, "")
 		return
 	}
 	arn := h.topics.TopicArn(name)
-	ins := make([]topic.PublishInput, len(req.Messages))
-	for i := range req.Messages {
-		in, err := h.publishInput(arn, fmt.Sprintf("messages[%d].", i), &req.Messages[i])
-		if err != nil {
-			h.writeError(w, err, "")
-			return
-		}
-		ins[i] = in
+	ins, err := batchInputs(req.Messages, func(prefix string, m *abanico.TopicMessage) (topic.PublishInput, error) {
+		return h.publishInput(arn, prefix, m)
+	})
+	if err != nil {
+		h.writeError(w, err, "")
+		return
 	}
 	res, err := h.topics.PublishBatch(r.Context(), arn, ins)
 	if err != nil {
 		h.writeError(w, fmt.Errorf("publish batch to %s: %w", name, err), "messages")
 		return
 	}
-	out := make([]BatchResult, len(res))
+	out := make([]abanico.BatchResult, len(res))
 	for i, pr := range res {
-		out[i] = BatchResult{ID: pr.ID, MessageID: pr.MessageID}
-		if pr.Err != nil {
-			out[i].MessageID = ""
-			out[i].Error = errorOf(pr.Err, publishField(pr.Err.Message, fmt.Sprintf("messages[%d].", i)))
-		}
+		out[i] = batchResult(i, abanico.BatchResult{ID: pr.ID, MessageID: pr.MessageID}, pr.Err, publishField)
 	}
-	writeJSON(w, http.StatusOK, map[string][]BatchResult{"results": out})
+	writeJSON(w, http.StatusOK, map[string][]abanico.BatchResult{"results": out})
 }
 
 // queueNameOf returns the queue name of a queue ARN of this account and
