@@ -444,11 +444,11 @@ func TestClient(t *testing.T) {
 	})
 
 	t.Run("function lifecycle", func(t *testing.T) {
-		zip1, err := abanico.BootstrapZip(greeterScript)
+		zip1, err := abanico.BootstrapZip(abanicotest.BashRuntime("hello"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := abanico.BootstrapZip(greeterScript)
+		again, err := abanico.BootstrapZip(abanicotest.BashRuntime("hello"))
 		if err != nil || !bytes.Equal(zip1, again) {
 			t.Fatalf("BootstrapZip is not deterministic (%v)", err)
 		}
@@ -471,7 +471,7 @@ func TestClient(t *testing.T) {
 			t.Fatalf("second create: %v", err)
 		}
 
-		zip2, err := abanico.BootstrapZip(bytes.ReplaceAll(greeterScript, []byte("${GREETING:-hello}"), []byte("ciao")))
+		zip2, err := abanico.BootstrapZip(abanicotest.BashRuntime("ciao"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,6 +481,10 @@ func TestClient(t *testing.T) {
 		if f, err = c.UpdateFunction(ctx, "greeter", abanico.UpdateFunctionInput{MemorySize: new(512), RemoveReservedConcurrency: true}); err != nil ||
 			f.MemorySize != 512 || f.ReservedConcurrency != nil || f.Environment["GREETING"] != "hola" || f.Timeout != 5 {
 			t.Fatalf("update: %+v, %v", f, err)
+		}
+		// Without GREETING, the new code's own greeting shows.
+		if f, err = c.UpdateFunction(ctx, "greeter", abanico.UpdateFunctionInput{Environment: map[string]string{}}); err != nil || len(f.Environment) != 0 {
+			t.Fatalf("remove environment: %+v, %v", f, err)
 		}
 		res, err = c.Invoke(ctx, "greeter", []byte(`{"n":2}`), "")
 		if err != nil || string(res.Payload) != `{"greeting":"ciao","event":{"n":2}}` {
@@ -549,20 +553,6 @@ func TestClient(t *testing.T) {
 		}
 	})
 }
-
-// greeterScript is a custom runtime in bash: the Lambda Runtime API loop,
-// with curl, answering {"greeting": $GREETING, "event": the event}.
-var greeterScript = []byte(`#!/bin/bash
-set -u
-api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
-headers=$(mktemp)
-while true; do
-  event=$(curl -sS -D "$headers" "$api/next") || exit 1
-  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
-  printf '{"greeting":"%s","event":%s}' "${GREETING:-hello}" "$event" |
-    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
-done
-`)
 
 func hasTopic(list []abanico.Topic, name string) bool {
 	for _, t := range list {

@@ -3,7 +3,6 @@ package examples_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,11 +12,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/abanico/abanico"
+	"github.com/abanico/abanico/internal/abanicotest"
 )
 
 // sinkAddr is where the examples' topologies send webhooks.
@@ -110,15 +109,9 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("example folders %v, expectations for %d", names, len(examples))
 	}
 
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "abanico")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/abanico")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	endpoint := startServer(t, bin, tmp)
-	sinkLog := startSink(t, bin, tmp)
+	bin := abanicotest.BuildBinary(t, "")
+	_, endpoint := abanicotest.Serve(t, bin)
+	sinkLog := startSink(t, bin)
 	client := abanico.NewClient(endpoint)
 
 	for i, name := range names {
@@ -210,109 +203,17 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// startServer runs `abanico serve` on a free port until the test ends and
-// returns its URL once it is ready.
-func startServer(t *testing.T, bin, tmp string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	logf, err := os.Create(filepath.Join(tmp, "serve.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		stop(t, cmd, exited, syscall.SIGTERM)
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("serve log:\n%s", b)
-		}
-	})
-	url := "http://" + addr
-	waitHTTP(t, "abanico serve", url+"/ready", http.StatusOK, exited)
-	return url
-}
-
 // startSink runs `abanico sink` on 127.0.0.1:9000 until the test ends and
 // returns the file it prints to. The topologies name that address, so it
 // must be free.
-func startSink(t *testing.T, bin, tmp string) string {
+func startSink(t *testing.T, bin string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", sinkAddr)
 	if err != nil {
 		t.Fatalf("%s is taken (%v): the examples' topologies send webhooks to the abanico sink there; stop what listens on it", sinkAddr, err)
 	}
 	l.Close()
-	path := filepath.Join(tmp, "sink.log")
-	logf, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "sink", "--listen", sinkAddr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		stop(t, cmd, exited, os.Interrupt)
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(path)
-			t.Logf("sink output:\n%s", b)
-		}
-	})
-	waitHTTP(t, "abanico sink", "http://"+sinkAddr+"/", http.StatusMethodNotAllowed, exited)
-	return path
-}
-
-// waitHTTP waits up to 60 s for url to answer status.
-func waitHTTP(t *testing.T, what, url string, status int, exited <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == status {
-				return
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited: %v", what, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s did not answer %d within 60 s", what, url, status)
-		}
-	}
-}
-
-// stop sends sig to a child process and waits for it, killing it after 15 s.
-func stop(t *testing.T, cmd *exec.Cmd, exited <-chan error, sig os.Signal) {
-	_ = cmd.Process.Signal(sig)
-	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Logf("%s: %v", cmd.Path, err)
-		}
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Errorf("%s did not stop on %v", cmd.Args[1], sig)
-	}
+	p := abanicotest.StartProcess(t, bin, "sink", "--listen", sinkAddr)
+	p.WaitHTTP("http://"+sinkAddr+"/", http.StatusMethodNotAllowed)
+	return p.LogPath
 }

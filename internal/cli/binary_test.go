@@ -21,19 +21,6 @@ import (
 // binaryVersion is the version the test binary is built with.
 const binaryVersion = "9.8.7-binary-test"
 
-// buildBinary builds cmd/abanico into dir, with binaryVersion as its
-// version.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "abanico")
-	cmd := exec.Command("go", "build", "-o", bin,
-		"-ldflags", "-X github.com/abanico/abanico/internal/cli.Version="+binaryVersion, "../../cmd/abanico")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // binResult is one run of the binary.
 type binResult struct {
 	code           int
@@ -44,11 +31,8 @@ type binResult struct {
 // server started in-process: every resource command, its table and --json
 // output, and the exit codes (0 ok, 1 API error, 2 usage, 3 not found).
 func TestBinary(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go tool to build the binary with")
-	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := abanicotest.BuildBinary(t, binaryVersion)
 	srv := abanicotest.Start(t, abanicotest.Embedded)
 
 	// run runs the binary with stdin (may be ""), the server's endpoint in
@@ -385,7 +369,7 @@ func TestBinary(t *testing.T) {
 
 	t.Run("functions", func(t *testing.T) {
 		script := filepath.Join(dir, "bootstrap.sh")
-		if err := os.WriteFile(script, greeterScript, 0o644); err != nil {
+		if err := os.WriteFile(script, abanicotest.BashRuntime("hello"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		var f struct {

@@ -348,7 +348,7 @@ func TestResourceCommands(t *testing.T) {
 
 		dir := t.TempDir()
 		script := filepath.Join(dir, "bootstrap.sh")
-		if err := os.WriteFile(script, greeterScript, 0o644); err != nil {
+		if err := os.WriteFile(script, abanicotest.BashRuntime("hello"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r = cli(t, 0, nil, "fn", "create", "greeter", "--bootstrap", script, "--timeout", "5", "--env", "GREETING=hola", "--json")
@@ -463,21 +463,6 @@ func TestParseMessageAttrs(t *testing.T) {
 		}
 	}
 }
-
-// greeterScript is a custom runtime in bash: the Lambda Runtime API loop,
-// with curl, answering {"greeting": $GREETING, "event": the event}.
-var greeterScript = []byte(`#!/bin/bash
-set -u
-api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
-headers=$(mktemp)
-while true; do
-  event=$(curl -sS -D "$headers" "$api/next") || exit 1
-  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
-  echo "handling $id"
-  printf '{"greeting":"%s","event":%s}' "${GREETING:-hello}" "$event" |
-    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
-done
-`)
 
 func TestTruncate(t *testing.T) {
 	for _, tc := range []struct {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/abanico/abanico"
+	"github.com/abanico/abanico/internal/abanicotest"
 )
 
 // TestServeConfigAppliesTopology starts the built binary with a config file
@@ -23,17 +22,9 @@ import (
 // once the server is ready, a restart applies it again without changes,
 // and an invalid topology stops the server from starting at all.
 func TestServeConfigAppliesTopology(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go tool to build the binary with")
-	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	bin := abanicotest.BuildBinary(t, "")
+	addr := abanicotest.FreeAddr(t)
 	config := filepath.Join(dir, "abanico.yaml")
 	settings := fmt.Sprintf("listen: %s\ndata-dir: %s\nlog-level: info\n", addr, filepath.Join(dir, "data"))
 	topo := `
@@ -54,45 +45,13 @@ queues:
 	// function that stops it and returns its log.
 	serve := func() func() string {
 		t.Helper()
-		cmd := exec.Command(bin, "serve", "--config", config)
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			resp, err := http.Get("http://" + addr + "/ready")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("server exited: %v\n%s", err, logs.String())
-			case <-time.After(100 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatalf("server not ready\n%s", logs.String())
-			}
-		}
+		p := abanicotest.StartProcess(t, bin, "serve", "--config", config)
+		p.WaitHTTP("http://"+addr+"/ready", http.StatusOK)
 		return func() string {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("server stopped with %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Errorf("server did not stop")
+			if err := p.Stop(syscall.SIGTERM); err != nil {
+				t.Errorf("server stopped with %v", err)
 			}
-			return logs.String()
+			return p.Output()
 		}
 	}
 

@@ -436,27 +436,9 @@ func TestUpdateSubscription(t *testing.T) {
 	c.fails(400, "invalid_parameter", "", "PATCH", path, nil)
 }
 
-// bootstrapScript is a custom runtime in bash: the Lambda Runtime API
-// loop, with curl. It answers every event with {"greeting": $GREETING (or
-// greet), "event": the event}.
-func bootstrapScript(greet string) []byte {
-	return []byte(`#!/bin/bash
-set -u
-api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
-headers=$(mktemp)
-while true; do
-  event=$(curl -sS -D "$headers" "$api/next") || exit 1
-  id=$(sed -n 's/^lambda-runtime-aws-request-id: *//Ip' "$headers" | tr -d '\r')
-  echo "handling $id"
-  printf '{"greeting":"%s","event":%s}' "${GREETING:-` + greet + `}" "$event" |
-    curl -sS -X POST --data-binary @- "$api/$id/response" >/dev/null
-done
-`)
-}
-
 func bootstrapZip(t *testing.T, greet string) string {
 	t.Helper()
-	z, err := abanico.BootstrapZip(bootstrapScript(greet))
+	z, err := abanico.BootstrapZip(abanicotest.BashRuntime(greet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,7 +632,7 @@ func TestStatus(t *testing.T) {
 	c.must(201, "POST", "/v1/topics/t/subscriptions", map[string]any{"protocol": "queue", "endpoint": "idle", "filterPolicy": map[string]any{"never": []string{"x"}}}, nil)
 	// A function that takes its time: its subscription's messages stay in
 	// flight or waiting.
-	slow, err := abanico.BootstrapZip([]byte(strings.Replace(string(bootstrapScript("slow")), `echo "handling $id"`, "sleep 60", 1)))
+	slow, err := abanico.BootstrapZip([]byte(strings.Replace(string(abanicotest.BashRuntime("slow")), `echo "handling $id"`, "sleep 60", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}

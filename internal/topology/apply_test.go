@@ -334,20 +334,9 @@ queues:
 	}
 }
 
-const runtimeLoop = `#!/bin/bash
-# A custom runtime: answers every event with GREETING and the event.
-while true; do
-  headers=$(mktemp)
-  event=$(curl -sS -D "$headers" "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next")
-  id=$(grep -i '^lambda-runtime-aws-request-id:' "$headers" | tr -d '\r' | cut -d' ' -f2)
-  rm -f "$headers"
-  curl -sS -X POST -d "{\"greeting\":\"$GREETING\",\"event\":$event}" "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/$id/response" >/dev/null
-done
-`
-
 func TestApplyFunctions(t *testing.T) {
 	e := newEnv(t)
-	if err := os.WriteFile(filepath.Join(e.dir, "bootstrap.sh"), []byte(runtimeLoop), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, "bootstrap.sh"), abanicotest.BashRuntime("hi"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	in := `
@@ -383,7 +372,7 @@ topics:
 	}
 	// New configuration and new code are both noticed.
 	in = strings.Replace(in, "GREETING: hola", "GREETING: hello", 1)
-	if err := os.WriteFile(filepath.Join(e.dir, "bootstrap.sh"), []byte(runtimeLoop+"# v2\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, "bootstrap.sh"), abanicotest.BashRuntime("v2"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p = e.apply(in, false)
