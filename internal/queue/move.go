@@ -188,7 +188,11 @@ func (s *Service) releaseMoves(src string, msgs []Message) {
 	for i, m := range msgs {
 		changes[i] = VisibilityChange{ReceiptHandle: m.ReceiptHandle}
 	}
-	_, _ = s.ChangeVisibility(context.Background(), src, changes)
+	// A release that fails only leaves the messages hidden until their
+	// visibility timeout ends; they are not lost.
+	if _, err := s.ChangeVisibility(context.Background(), src, changes); err != nil {
+		s.log.Warn("release messages of a stopped move task", "queue", src, "messages", len(msgs), "err", err)
+	}
 }
 
 // CancelMoveTask cancels a running task and returns how many messages it
