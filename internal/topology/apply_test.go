@@ -289,8 +289,9 @@ func TestPlanRejectsWhatCannotBe(t *testing.T) {
 func TestFailedApplyIsUndone(t *testing.T) {
 	e := newEnv(t)
 	e.apply("topics:\n  - name: kept\n    attributes: {DisplayName: before}\nqueues:\n  - name: existing\n", false)
-	// The server refuses the last queue's attribute after the first queue
-	// and the topic change were made: both are undone.
+	// The server refuses the last queue after a queue was created and
+	// another changed (given a dead-letter queue): both are undone, and the
+	// topic, planned after the queues, is never touched.
 	in := `
 topics:
   - name: kept
@@ -298,6 +299,7 @@ topics:
 queues:
   - name: existing
     attributes: {DelaySeconds: 5}
+    deadLetterQueue: {name: fresh}
   - name: fresh
   - name: broken
     attributes: {VisibilityTimeout: 999999}
@@ -308,15 +310,15 @@ queues:
 		log = append(log, fmt.Sprintf("%v %s %s %s %v", undo, c.Action, c.Kind, c.Name, err != nil))
 	})
 	var te *topology.Error
-	if !errors.As(err, &te) || te.Pos.Line != 10 || te.Field != "queues[2].attributes" || !strings.Contains(te.Message, "create queue broken") {
+	if !errors.As(err, &te) || te.Pos.Line != 11 || te.Field != "queues[2].attributes" || !strings.Contains(te.Message, "create queue broken") {
 		t.Fatalf("error: %v (%#v)", err, te)
 	}
 	want := []string{
-		"false update queue existing false",
 		"false create queue fresh false",
+		"false update queue existing false",
 		"false create queue broken true",
-		"true create queue fresh false",
 		"true update queue existing false",
+		"true create queue fresh false",
 	}
 	if !slices.Equal(log, want) {
 		t.Fatalf("steps:\n%s", strings.Join(log, "\n"))
@@ -325,7 +327,7 @@ queues:
 		t.Errorf("fresh queue left behind: %v", err)
 	}
 	q, _ := e.c.GetQueue(e.ctx, "existing")
-	if q.Attributes["DelaySeconds"] != "0" {
+	if q.Attributes["DelaySeconds"] != "0" || q.Attributes["RedrivePolicy"] != "" {
 		t.Errorf("update not undone: %v", q.Attributes)
 	}
 	tp, _ := e.c.GetTopic(e.ctx, "kept")
