@@ -70,14 +70,21 @@ over the environment, which wins over the file.`,
 }
 
 func newVersion(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  exactArgs(0),
-		Run: func(cmd *cobra.Command, args []string) {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON {
+				return printJSON(stdout, map[string]string{"version": Version})
+			}
 			fmt.Fprintln(stdout, "abanico", Version)
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	return cmd
 }
 
 func newServe(stderr io.Writer) *cobra.Command {

@@ -35,6 +35,10 @@ func TestUsageExitCodes(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out.String())
 	}
 	out.Reset()
+	if code := Execute([]string{"version", "--json"}, &out, &errb); code != 0 || out.String() != "{\n  \"version\": \"dev\"\n}\n" {
+		t.Errorf("version --json: exit %d, %q", code, out.String())
+	}
+	out.Reset()
 	if code := Execute(nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "Available Commands") {
 		t.Errorf("no arguments: exit %d, %q", code, out.String())
 	}
