@@ -17,8 +17,10 @@ type SubscriptionStats struct {
 	// InFlight is how many are being attempted or waiting for a retry.
 	InFlight int              `json:"inFlight"`
 	Counters DeliveryCounters `json:"counters"`
-	Breaker  BreakerStatus    `json:"breaker"`
-	Attempts []Attempt        `json:"attempts"`
+	// Breaker is the endpoint's circuit breaker; nil for queue
+	// subscriptions, which have none.
+	Breaker  *BreakerStatus `json:"breaker,omitempty"`
+	Attempts []Attempt      `json:"attempts"`
 }
 
 // DeliveryCounters are a subscription's delivery totals.

@@ -105,9 +105,13 @@ func TestClient(t *testing.T) {
 			t.Fatalf("subscriptions of a missing topic: %v", err)
 		}
 
-		_, err = c.SubscriptionAttempts(ctx, sub.ARN)
-		if e := apiError(t, err); e.Status != http.StatusBadRequest || e.Code != abanico.CodeInvalidParameter || e.Field != "arn" {
-			t.Fatalf("attempts of a queue subscription: %+v", e)
+		st, err := c.SubscriptionAttempts(ctx, sub.ARN)
+		if err != nil || st.Breaker != nil || st.Counters.Delivered != 0 || st.Attempts == nil || len(st.Attempts) != 0 {
+			t.Fatalf("attempts of a new queue subscription: %+v, %v", st, err)
+		}
+		_, err = c.SubscriptionAttempts(ctx, sub.ARN+"-gone")
+		if !abanico.IsNotFound(err) {
+			t.Fatalf("attempts of a missing subscription: %v", err)
 		}
 
 		blue := map[string]abanico.MessageAttribute{"color": {Type: "String", Value: "blue"}}

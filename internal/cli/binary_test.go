@@ -355,7 +355,12 @@ func TestBinary(t *testing.T) {
 		run(t, 2, "", "sub", "update", sub.ARN, "--filter", "[1]")
 		run(t, 1, "", "sub", "update", sub.ARN, "--filter", `{"a":{"b":["c"]}}`)
 		run(t, 3, "", "sub", "update", sub.ARN+"x", "--raw")
-		run(t, 1, "", "sub", "attempts", sub.ARN) // queue subscriptions keep no attempt log
+		// A queue subscription's attempts are the copies stored in its queue;
+		// it has no circuit breaker.
+		if r = run(t, 0, "", "sub", "attempts", sub.ARN); !strings.Contains(r.stdout, "delivered") || strings.Contains(r.stdout, "breaker") {
+			t.Fatalf("sub attempts of a queue subscription: %q", r.stdout)
+		}
+		run(t, 3, "", "sub", "attempts", sub.ARN+"x")
 		run(t, 2, "", "sub", "add", "orders")
 		run(t, 3, "", "sub", "add", "nope", "--queue", "red")
 		if r = run(t, 0, "", "sub", "rm", sub.ARN); strings.TrimSpace(r.stdout) != "deleted subscription "+sub.ARN {

@@ -716,12 +716,13 @@ func newSubAttempts(g *globalOpts) *cobra.Command {
 			k := st.Counters
 			fmt.Fprintf(w, "delivered %d, failed %d, retried %d, dead-lettered %d, dropped %d\n",
 				k.Delivered, k.Failed, k.Retried, k.DeadLettered, k.Dropped)
-			b := st.Breaker
-			fmt.Fprintf(w, "breaker %s (consecutive failures %d, trips %d", b.State, b.ConsecutiveFailures, b.Trips)
-			if !b.NextProbe.IsZero() {
-				fmt.Fprintf(w, ", next probe %s", b.NextProbe.Format(time.RFC3339))
+			if b := st.Breaker; b != nil {
+				fmt.Fprintf(w, "breaker %s (consecutive failures %d, trips %d", b.State, b.ConsecutiveFailures, b.Trips)
+				if !b.NextProbe.IsZero() {
+					fmt.Fprintf(w, ", next probe %s", b.NextProbe.Format(time.RFC3339))
+				}
+				fmt.Fprintln(w, ")")
 			}
-			fmt.Fprintln(w, ")")
 			fmt.Fprintln(w)
 			t := newTable(w, "TIME", "MESSAGE ID", "ATTEMPT", "STATUS", "LATENCY", "OUTCOME", "ERROR")
 			for _, a := range st.Attempts {

@@ -307,11 +307,15 @@ func TestResourceCommands(t *testing.T) {
 			t.Fatalf("receive table: %q", r.stdout)
 		}
 
-		// A queue subscription keeps no attempt log: an API error, exit 1,
-		// with the field at fault.
-		r = cli(t, 1, nil, "sub", "attempts", sub.ARN)
+		// A queue subscription's attempts are the copies stored in its
+		// queue: the red one was delivered, the blue one filtered out.
+		r = cli(t, 0, nil, "sub", "attempts", sub.ARN)
+		if !strings.Contains(r.stdout, "delivered 1, failed 0") || strings.Count(r.stdout, " delivered ") != 1 || strings.Contains(r.stdout, "breaker") {
+			t.Fatalf("attempts of a queue subscription: %q", r.stdout)
+		}
+		r = cli(t, 1, nil, "sub", "attempts", "arn:aws:sqs:us-east-1:000000000000:red")
 		if !strings.HasPrefix(r.stderr, "abanico: ") || !strings.Contains(r.stderr, "field arn") {
-			t.Fatalf("attempts stderr: %q", r.stderr)
+			t.Fatalf("attempts of a queue ARN, stderr: %q", r.stderr)
 		}
 		cli(t, 0, nil, "queue", "create", "red-dlq")
 		r = cli(t, 0, nil, "sub", "update", sub.ARN, "--filter", `{"color":["crimson"]}`, "--raw=false", "--dlq", "red-dlq", "--json")

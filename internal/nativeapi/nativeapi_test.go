@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -797,4 +798,77 @@ func TestRedriveTasks(t *testing.T) {
 	c.fails(404, "not_found", "", "GET", "/v1/queues/dlq/redrive/no-such-task", nil)
 	c.fails(404, "not_found", "", "DELETE", "/v1/queues/dlq/redrive/no-such-task", nil)
 	c.fails(404, "not_found", "", "GET", "/v1/queues/nope/redrive/"+url.PathEscape(started.TaskHandle), nil)
+}
+
+// TestQueueSubscriptionAttempts checks the attempt log and counters of
+// queue subscriptions: copies stored, copies the queue refused going to
+// the subscription's dead-letter queue or being dropped, and the queue's
+// backlog.
+func TestQueueSubscriptionAttempts(t *testing.T) {
+	c := newClient(t)
+	c.must(201, "POST", "/v1/topics", map[string]string{"name": "events"}, nil)
+	for _, q := range []map[string]any{
+		{"name": "roomy"},
+		{"name": "small", "attributes": map[string]string{"MaximumMessageSize": "1024"}},
+		{"name": "tiny", "attributes": map[string]string{"MaximumMessageSize": "1024"}},
+		{"name": "undeliverable"},
+	} {
+		c.must(201, "POST", "/v1/queues", q, nil)
+	}
+	subscribe := func(queue, dlq string) string {
+		var s abanico.Subscription
+		c.must(201, "POST", "/v1/topics/events/subscriptions", abanico.SubscribeInput{Protocol: "queue", Endpoint: queue, Raw: true, DeadLetterQueue: dlq}, &s)
+		return s.ARN
+	}
+	roomy, small, tiny := subscribe("roomy", ""), subscribe("small", "undeliverable"), subscribe("tiny", "")
+	for _, body := range []string{"short", strings.Repeat("x", 2000)} {
+		c.must(201, "POST", "/v1/topics/events/messages", abanico.TopicMessage{Message: body}, nil)
+	}
+	stats := func(arn string, want func(abanico.SubscriptionStats) bool) abanico.SubscriptionStats {
+		t.Helper()
+		var st abanico.SubscriptionStats
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			c.must(200, "GET", "/v1/subscriptions/"+arn+"/attempts", nil, &st)
+			if want(st) {
+				return st
+			}
+		}
+		t.Fatalf("stats of %s: %+v", arn, st)
+		return st
+	}
+	outcomes := func(st abanico.SubscriptionStats) string {
+		var out []string
+		for _, a := range st.Attempts {
+			out = append(out, a.Outcome)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	st := stats(roomy, func(st abanico.SubscriptionStats) bool { return st.Counters.Delivered == 2 })
+	if st.Backlog != 2 || st.InFlight != 0 || st.Counters.Failed != 0 || outcomes(st) != "delivered,delivered" || st.Breaker != nil {
+		t.Fatalf("roomy: %+v", st)
+	}
+	if a := st.Attempts[0]; a.MessageID == "" || a.Attempt != 1 || a.Time.IsZero() {
+		t.Fatalf("attempt: %+v", a)
+	}
+	st = stats(small, func(st abanico.SubscriptionStats) bool { return st.Counters.DeadLettered == 1 })
+	if st.Counters.Delivered != 1 || st.Counters.Failed != 1 || st.Backlog != 1 || outcomes(st) != "dead-lettered,delivered" {
+		t.Fatalf("small: %+v", st)
+	}
+	st = stats(tiny, func(st abanico.SubscriptionStats) bool { return st.Counters.Dropped == 1 })
+	if st.Counters.Delivered != 1 || st.Counters.Failed != 1 || outcomes(st) != "delivered,dropped" {
+		t.Fatalf("tiny: %+v", st)
+	}
+	for _, a := range st.Attempts {
+		if a.Outcome == "dropped" && !strings.Contains(a.Error, "1024") {
+			t.Fatalf("dropped attempt without the queue's reason: %+v", a)
+		}
+	}
+	// A received message is in flight.
+	var got messages
+	c.must(200, "GET", "/v1/queues/roomy/messages?max=1", nil, &got)
+	st = stats(roomy, func(st abanico.SubscriptionStats) bool { return st.InFlight == 1 })
+	if st.Backlog != 1 {
+		t.Fatalf("roomy after a receive: %+v", st)
+	}
 }

@@ -162,7 +162,7 @@ func schemas() obj {
 		}),
 		"Subscriptions": object([]string{"subscriptions"}, obj{"subscriptions": arrayOf(ref("Subscription"))}),
 		"Topics":        object([]string{"topics"}, obj{"topics": arrayOf(ref("Topic"))}),
-		"Attempts":      obj{"type": "object", "description": "recent delivery attempts, counters, circuit state and backlog"},
+		"Attempts":      obj{"type": "object", "description": "recent delivery attempts, counters (delivered, failed, retried, deadLettered, dropped), backlog and in flight; breaker (circuit state) for http, https and function subscriptions only"},
 		"Queue": object(nil, obj{
 			"name": str(), "arn": str(), "attributes": ref("StringMap"), "tags": ref("StringMap"),
 		}),
@@ -284,7 +284,7 @@ func paths() obj {
 			"delete": op("unsubscribe", "Delete a subscription", []obj{subARN}, nil, noContent("deleted (or absent)"), "204", "400"),
 		},
 		"/v1/subscriptions/{arn}/attempts": obj{
-			"get": op("getAttempts", "Delivery attempts of an endpoint subscription", []obj{subARN}, nil,
+			"get": op("getAttempts", "Delivery attempts of a subscription (for a queue subscription: the copies stored in its queue)", []obj{subARN}, nil,
 				jsonResponse("attempts and counters", ref("Attempts")), "200", "400", "404"),
 		},
 		"/v1/queues": obj{

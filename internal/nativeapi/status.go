@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -73,43 +72,16 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 }
 
 // backlogs reads the backlog of every subscription and returns those with
-// messages waiting or in flight. Subscriptions deleted meanwhile, and
-// queue subscriptions whose queue is missing or of another account, are
-// left out.
+// messages waiting or in flight. Subscriptions deleted meanwhile are left
+// out.
 func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]abanico.BusySubscription, error) {
-	type queueLoad struct {
-		once              sync.Once
-		visible, inFlight int
-		err               error
-	}
 	var (
 		mu      sync.Mutex
 		out     = []abanico.BusySubscription{}
 		firstEr error
-		queues  = map[string]*queueLoad{}
-		qmu     sync.Mutex
 		wg      sync.WaitGroup
 		sem     = make(chan struct{}, statusConcurrency)
 	)
-	// queueBacklog reads a queue's counts once per status.
-	queueBacklog := func(name string) *queueLoad {
-		qmu.Lock()
-		l, ok := queues[name]
-		if !ok {
-			l = &queueLoad{}
-			queues[name] = l
-		}
-		qmu.Unlock()
-		l.once.Do(func() {
-			attrs, err := h.queues.GetAttributes(ctx, name, []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"})
-			if err != nil && !isNotFound(err) {
-				l.err = fmt.Errorf("backlog of queue %s: %w", name, err)
-			}
-			l.visible, _ = strconv.Atoi(attrs["ApproximateNumberOfMessages"])
-			l.inFlight, _ = strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
-		})
-		return l
-	}
 	for _, sub := range subs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -118,32 +90,19 @@ func (h *Handler) backlogs(ctx context.Context, subs []*topic.Subscription) ([]a
 			defer func() { <-sem }()
 			protocol, endpoint := h.nativeEndpoint(sub.Protocol, sub.Endpoint)
 			b := abanico.BusySubscription{ARN: h.topics.SubscriptionArn(sub), Topic: sub.TopicName, Protocol: protocol, Endpoint: endpoint}
-			var err error
-			if sub.Protocol == "sqs" {
-				name, ok := h.queueNameOf(sub.Endpoint)
-				if !ok {
-					return
-				}
-				l := queueBacklog(name)
-				b.Backlog, b.InFlight, err = uint64(l.visible), l.inFlight, l.err
-			} else {
-				var es *topic.SubscriptionStats
-				if es, err = h.topics.EndpointStats(ctx, b.ARN); err == nil {
-					b.Backlog, b.InFlight = es.Backlog, es.InFlight
-				} else if isNotFound(err) {
-					return
-				} else {
-					err = fmt.Errorf("backlog of subscription %s: %w", b.ARN, err)
-				}
+			st, err := h.topics.DeliveryStats(ctx, b.ARN)
+			if isNotFound(err) {
+				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				if firstEr == nil {
-					firstEr = err
+					firstEr = fmt.Errorf("backlog of subscription %s: %w", b.ARN, err)
 				}
 				return
 			}
+			b.Backlog, b.InFlight = st.Backlog, st.InFlight
 			if b.Backlog > 0 || b.InFlight > 0 {
 				out = append(out, b)
 			}

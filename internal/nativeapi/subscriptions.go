@@ -307,10 +307,10 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// attempts returns an endpoint subscription's recent delivery attempts,
-// counters, circuit state and backlog.
+// attempts returns a subscription's recent delivery attempts, counters,
+// backlog and (for endpoints) circuit state.
 func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
-	st, err := h.topics.EndpointStats(r.Context(), r.PathValue("arn"))
+	st, err := h.topics.DeliveryStats(r.Context(), r.PathValue("arn"))
 	if err != nil {
 		h.writeError(w, err, "arn")
 		return
@@ -320,17 +320,19 @@ func (h *Handler) attempts(w http.ResponseWriter, r *http.Request) {
 
 // statsView renders a subscription's delivery state.
 func statsView(st *topic.SubscriptionStats) abanico.SubscriptionStats {
-	c, b := st.Counters, st.Breaker
+	c := st.Counters
 	out := abanico.SubscriptionStats{
 		Backlog: st.Backlog, InFlight: st.InFlight,
 		Counters: abanico.DeliveryCounters{
 			Delivered: c.Delivered, Failed: c.Failed, Retried: c.Retried, DeadLettered: c.DeadLettered, Dropped: c.Dropped,
 		},
-		Breaker: abanico.BreakerStatus{
+		Attempts: make([]abanico.Attempt, len(st.Attempts)),
+	}
+	if b := st.Breaker; b != nil {
+		out.Breaker = &abanico.BreakerStatus{
 			State: string(b.State), ConsecutiveFailures: b.ConsecutiveFailures, OpenedAt: b.OpenedAt,
 			NextProbe: b.NextProbe, Cooldown: b.Cooldown, Trips: b.Trips,
-		},
-		Attempts: make([]abanico.Attempt, len(st.Attempts)),
+		}
 	}
 	for i, a := range st.Attempts {
 		out.Attempts[i] = abanico.Attempt{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/abanico/abanico/internal/delivery"
 	"github.com/abanico/abanico/internal/filter"
 	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/uuid"
@@ -69,6 +70,19 @@ type published struct {
 	filterAt  map[string]filter.Attribute
 	perProto  map[string]string // MessageStructure=json bodies
 	control   string            // control message type ("" for a published message)
+	attempts  int               // how often the engine handed it out; 0: not read yet
+}
+
+// attempt is how many times the dispatchers have been handed the message,
+// this time included.
+func (p *published) attempt() int {
+	if p.attempts == 0 {
+		p.attempts = 1
+		if md, err := p.msg.Metadata(); err == nil {
+			p.attempts = int(md.NumDelivered)
+		}
+	}
+	return p.attempts
 }
 
 func decodePublished(m *nats.Msg) *published {
@@ -147,11 +161,23 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 	}
 	retry := map[*published]bool{}
 	if len(deliveries) > 0 {
+		start := s.now()
 		errs := s.queues.Deliver(ctx, deliveries)
+		latency := s.now().Sub(start)
+		// record notes the outcome of copy i in its subscription's stats.
+		record := func(ref copyRef, outcome delivery.Outcome, err string) {
+			if ref.tg.stats == nil {
+				return
+			}
+			ref.tg.stats.record(delivery.Attempt{Time: start, MessageID: ref.pub.id, Attempt: ref.pub.attempt(),
+				Latency: latency, Error: err, Outcome: outcome})
+		}
 		var dead []queue.Delivery
 		var deadRefs []copyRef
+		var deadErrs []string
 		for i, err := range errs {
 			if err == nil {
+				record(refs[i], delivery.OutcomeDelivered, "")
 				continue
 			}
 			var qe *queue.Error
@@ -164,25 +190,32 @@ func (s *Service) dispatch(ctx context.Context, msgs []*nats.Msg) {
 					d.Attributes = withError(d.Attributes, qe.Code, qe.Message)
 					dead = append(dead, d)
 					deadRefs = append(deadRefs, refs[i])
+					deadErrs = append(deadErrs, qe.Message)
 				} else {
+					record(refs[i], delivery.OutcomeDropped, qe.Message)
 					s.log.Warn("delivery failed, message dropped (no dead-letter queue)",
 						"subscription", refs[i].tg.arn, "message", refs[i].pub.id, "err", qe.Message)
 				}
 				continue
 			}
+			record(refs[i], delivery.OutcomeRetrying, err.Error())
 			s.log.Warn("delivery failed, will retry", "subscription", refs[i].tg.arn, "err", err)
 			retry[refs[i].pub] = true
 		}
 		for i, err := range s.queues.Deliver(ctx, dead) {
-			if err != nil {
-				var qe *queue.Error
-				if errors.As(err, &qe) && !qe.Server {
-					s.log.Error("dead-letter queue refused the message, dropped",
-						"subscription", deadRefs[i].tg.arn, "dlq", deadRefs[i].tg.dlq, "err", qe.Message)
-					continue
-				}
-				retry[deadRefs[i].pub] = true
+			if err == nil {
+				record(deadRefs[i], delivery.OutcomeDeadLettered, deadErrs[i])
+				continue
 			}
+			var qe *queue.Error
+			if errors.As(err, &qe) && !qe.Server {
+				record(deadRefs[i], delivery.OutcomeDropped, deadErrs[i]+"; dead-letter queue: "+qe.Message)
+				s.log.Error("dead-letter queue refused the message, dropped",
+					"subscription", deadRefs[i].tg.arn, "dlq", deadRefs[i].tg.dlq, "err", qe.Message)
+				continue
+			}
+			record(deadRefs[i], delivery.OutcomeRetrying, deadErrs[i]+"; dead-letter queue: "+err.Error())
+			retry[deadRefs[i].pub] = true
 		}
 	}
 	var acks []string

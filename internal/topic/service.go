@@ -101,6 +101,11 @@ type Service struct {
 	workers  map[string]*endpointWorker
 	wstarted bool
 
+	// qstats: what this node's dispatchers did for each queue
+	// subscription, by subscription ID.
+	qmu    sync.Mutex
+	qstats map[string]*deliveryStats
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -129,8 +134,9 @@ type target struct {
 	arn    string
 	policy *filter.Policy // nil: no filter
 	raw    bool
-	dlq    string // subscription dead-letter queue ARN
-	secret []byte // Standard Webhooks signing key (nil: not used)
+	dlq    string         // subscription dead-letter queue ARN
+	secret []byte         // Standard Webhooks signing key (nil: not used)
+	stats  *deliveryStats // queue subscriptions: what the dispatchers did
 }
 
 const (
@@ -182,7 +188,7 @@ func New(ctx context.Context, eng *engine.Engine, queues *queue.Service, opts Op
 	s := &Service{
 		eng: eng, js: eng.JetStream(), queues: queues, signer: signer, opts: opts,
 		log: opts.Logger, now: opts.Now, routes: map[string]*route{}, subTopic: map[string]string{}, stop: make(chan struct{}),
-		pending: map[string]*Subscription{}, workers: map[string]*endpointWorker{}, sigs: newSigCache(),
+		pending: map[string]*Subscription{}, workers: map[string]*endpointWorker{}, qstats: map[string]*deliveryStats{}, sigs: newSigCache(),
 	}
 	for i := 0; i < opts.Shards; i++ {
 		name := streamName(i)

@@ -411,6 +411,9 @@ func (s *Service) rebuildAll() {
 // longer compiles (it was valid when stored) matches nothing.
 func (s *Service) target(sub *Subscription) *target {
 	tg := &target{sub: sub, arn: s.SubscriptionArn(sub), raw: sub.Attributes["RawMessageDelivery"] == "true"}
+	if sub.Protocol == "sqs" {
+		tg.stats = s.queueStats(sub.ID)
+	}
 	if p, ok := sub.Attributes["FilterPolicy"]; ok && p != "" {
 		scope, _ := filter.ParseScope(sub.Attributes["FilterPolicyScope"])
 		pol, err := filter.Parse(p, scope, s.opts.FilterLimits)

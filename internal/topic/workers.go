@@ -2,11 +2,15 @@ package topic
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/abanico/abanico/internal/delivery"
+	"github.com/abanico/abanico/internal/queue"
 	"github.com/abanico/abanico/internal/snssign"
 	"github.com/abanico/abanico/internal/uuid"
 	"github.com/abanico/abanico/internal/webhook"
@@ -45,6 +49,9 @@ func (s *Service) syncWorker(id string, sub *Subscription) {
 	defer s.wmu.Unlock()
 	if !s.wstarted {
 		return
+	}
+	if sub == nil {
+		s.forgetQueueStats(id)
 	}
 	w := s.workers[id]
 	if sub == nil || !isEndpoint(sub.Protocol) {
@@ -174,34 +181,117 @@ func (s *Service) confirmUnsubscribe(ctx context.Context, t *Topic, sub *Subscri
 	}()
 }
 
-// SubscriptionStats is what one node knows of an endpoint subscription's
+// SubscriptionStats is what one node knows of a subscription's
 // deliveries, plus its backlog from the engine.
 type SubscriptionStats struct {
-	// Backlog is how many messages the cursor has not handed out yet.
+	// Backlog is how many messages wait: for an endpoint subscription,
+	// those its cursor has not handed out yet; for a queue subscription,
+	// the queue's visible messages.
 	Backlog uint64 `json:"backlog"`
-	// InFlight is how many are being attempted or waiting for a retry.
+	// InFlight is how many are being attempted or waiting for a retry
+	// (endpoint subscriptions), or received and not yet deleted (queue
+	// subscriptions).
 	InFlight int                       `json:"inFlight"`
 	Counters delivery.CountersSnapshot `json:"counters"`
-	Breaker  delivery.BreakerSnapshot  `json:"breaker"`
+	// Breaker is the endpoint's circuit; nil for queue subscriptions,
+	// which have none.
+	Breaker  *delivery.BreakerSnapshot `json:"breaker,omitempty"`
 	Attempts []delivery.Attempt        `json:"attempts"`
 }
 
-// EndpointStats returns an http/https subscription's recent attempts (the
-// last Options.AttemptLogSize, newest first), counters and circuit state
-// as seen by this node, and its backlog.
-func (s *Service) EndpointStats(ctx context.Context, subscriptionArn string) (*SubscriptionStats, error) {
+// queueSubscriptionStats fills st for a queue subscription: what this
+// node's dispatchers stored, and the queue's visible and in-flight
+// messages.
+func (s *Service) queueSubscriptionStats(ctx context.Context, sub *Subscription, st *SubscriptionStats) (*SubscriptionStats, error) {
+	qs := s.queueStats(sub.ID)
+	st.Counters = qs.counters.Snapshot()
+	st.Attempts = qs.attempts.Last(0)
+	q, err := s.queues.ByARN(sub.Endpoint)
+	if err != nil {
+		return st, nil // the queue is gone (or elsewhere): nothing waits here
+	}
+	attrs, err := s.queues.GetAttributes(ctx, q.Name, []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"})
+	if err != nil {
+		var qe *queue.Error
+		if errors.As(err, &qe) && !qe.Server {
+			return st, nil // deleted meanwhile
+		}
+		return nil, internal(fmt.Errorf("backlog of queue %s: %w", q.Name, err))
+	}
+	backlog, _ := strconv.ParseUint(attrs["ApproximateNumberOfMessages"], 10, 64)
+	st.Backlog = backlog
+	st.InFlight, _ = strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
+	return st, nil
+}
+
+// deliveryStats is what a node's dispatchers did for one queue
+// subscription: every copy they stored (or failed to) is an attempt.
+type deliveryStats struct {
+	counters delivery.Counters
+	attempts *delivery.Log
+}
+
+// queueStats returns the delivery stats of a queue subscription, created
+// on first use and kept across route rebuilds.
+func (s *Service) queueStats(id string) *deliveryStats {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	st := s.qstats[id]
+	if st == nil {
+		st = &deliveryStats{attempts: delivery.NewLog(s.opts.AttemptLogSize)}
+		s.qstats[id] = st
+	}
+	return st
+}
+
+func (s *Service) forgetQueueStats(id string) {
+	s.qmu.Lock()
+	delete(s.qstats, id)
+	s.qmu.Unlock()
+}
+
+// record notes one attempt to store a copy in a queue.
+func (st *deliveryStats) record(a delivery.Attempt) {
+	switch a.Outcome {
+	case delivery.OutcomeDelivered:
+		st.counters.Delivered.Add(1)
+	case delivery.OutcomeRetrying:
+		st.counters.Failed.Add(1)
+		st.counters.Retried.Add(1)
+	case delivery.OutcomeDeadLettered:
+		st.counters.Failed.Add(1)
+		st.counters.DeadLettered.Add(1)
+	case delivery.OutcomeDropped:
+		st.counters.Failed.Add(1)
+		st.counters.Dropped.Add(1)
+	}
+	st.attempts.Add(a)
+}
+
+// DeliveryStats returns a subscription's recent attempts (the last
+// Options.AttemptLogSize, newest first) and counters as seen by this node,
+// its backlog and, for an http/https or lambda subscription, its circuit
+// state. A queue subscription's attempts are the copies the dispatchers
+// stored in its queue (or failed to).
+func (s *Service) DeliveryStats(ctx context.Context, subscriptionArn string) (*SubscriptionStats, error) {
 	sub, e := s.subByArn(subscriptionArn)
 	if e != nil {
 		return nil, e
 	}
-	if !isEndpoint(sub.Protocol) {
-		return nil, invalidParameter("SubscriptionArn Reason: only http, https and lambda subscriptions keep an attempt log")
-	}
 	st := &SubscriptionStats{Attempts: []delivery.Attempt{}}
+	if sub.Protocol == "sqs" {
+		return s.queueSubscriptionStats(ctx, sub, st)
+	}
+	if !isEndpoint(sub.Protocol) {
+		return nil, invalidParameter("SubscriptionArn Reason: " + sub.Protocol + " subscriptions keep no attempt log")
+	}
 	if w := s.worker(sub.ID); w != nil {
 		st.Counters = w.counters.Snapshot()
-		st.Breaker = w.breaker.Snapshot()
+		b := w.breaker.Snapshot()
+		st.Breaker = &b
 		st.Attempts = w.attempts.Last(0)
+	} else {
+		st.Breaker = &delivery.BreakerSnapshot{State: delivery.BreakerClosed}
 	}
 	if t, _, ok := s.topics.Get(sub.TopicName); ok {
 		c, err := s.js.Consumer(ctx, streamName(t.Shard), consumerName(sub.ID))
