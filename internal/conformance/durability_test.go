@@ -3,11 +3,9 @@ package conformance_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -107,7 +105,7 @@ func TestCrashLosesNoAcknowledgedSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
+	bin := abanicotest.BuildBinary(t, "")
 	for _, mode := range []string{"strict", "relaxed"} {
 		t.Run(mode, func(t *testing.T) { crashOnce(t, bin, mode) })
 	}
@@ -134,29 +132,6 @@ func startChild(t *testing.T, bin, addr, dir, mode string) *exec.Cmd {
 	cmd.Process.Kill()
 	t.Fatal("child server not ready")
 	return nil
-}
-
-// buildBinary builds abanico for tests that run it as a child process.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "abanico")
-	build := exec.Command("go", "build", "-o", bin, "github.com/abanico/abanico/cmd/abanico")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	return bin
-}
-
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // loadUntilKill runs 8 workers calling send(worker, i) in a loop, kills
@@ -207,7 +182,7 @@ func loadUntilKill(t *testing.T, child *exec.Cmd, send func(ctx context.Context,
 
 func crashOnce(t *testing.T, bin, mode string) {
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := abanicotest.FreeAddr(t)
 	child := startChild(t, bin, addr, dir, mode)
 	defer func() { _ = child.Process.Kill(); _, _ = child.Process.Wait() }()
 	c := abanicotest.SQS("http://" + addr)

@@ -94,9 +94,9 @@ func TestSNSCrashDuringPublish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
+	bin := abanicotest.BuildBinary(t, "")
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := abanicotest.FreeAddr(t)
 	child := startChild(t, bin, addr, dir, "strict")
 	defer func() { _ = child.Process.Kill(); _, _ = child.Process.Wait() }()
 	url := "http://" + addr
